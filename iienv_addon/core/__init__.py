@@ -1,0 +1,31 @@
+"""iienv's engine: per-add-on dependency environments inside one Python process.
+
+Nothing here imports ``bpy``; the Blender layer lives one package up.
+"""
+
+from .environment import Environment
+from .errors import (
+    EnvironmentExistsError,
+    EnvironmentPurgedError,
+    IienvError,
+    InstallError,
+    InvalidNameError,
+    OwnerConflictError,
+    SiteDirError,
+    UnknownEnvironmentError,
+)
+from .manager import Manager, PurgeResult
+
+__all__ = [
+    "EnvironmentExistsError",
+    "EnvironmentPurgedError",
+    "Environment",
+    "IienvError",
+    "InstallError",
+    "InvalidNameError",
+    "Manager",
+    "OwnerConflictError",
+    "PurgeResult",
+    "SiteDirError",
+    "UnknownEnvironmentError",
+]

@@ -1,0 +1,185 @@
+"""One environment: its files on disk and the modules it has loaded.
+
+An environment keeps its own module table under the modules' real names (never
+renamed: compiled code imports by literal name, see DESIGN.md) and a site
+directory, which is one *generation* directory under the environment's home.
+Shared libraries can never be unloaded, so loading an environment again after a
+purge needs a fresh physical copy of the site directory: a new generation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+STATE_FILE = "state.json"
+GENERATION_PREFIX = "gen-"
+STAGING_PREFIX = ".staging-"
+
+# Names a site dir may hold that a venv would never let shadow the interpreter.
+_NEVER_SHADOW = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
+_METADATA_SUFFIXES = (".dist-info", ".egg-info", ".data")
+_SHARED_LIBRARY_SUFFIXES = (*EXTENSION_SUFFIXES, ".so", ".dylib", ".dll", ".pyd")
+
+
+def scan_top_names(site_dir: Path) -> frozenset[str]:
+    """Top-level importable names a site directory provides.
+
+    Like a venv, the standard library wins over a same-named distribution
+    (e.g. a ``dataclasses`` backport), so those names are left out.
+    """
+    names: set[str] = set()
+    try:
+        entries = list(os.scandir(site_dir))
+    except FileNotFoundError:
+        return frozenset()
+    for entry in entries:
+        name = entry.name
+        if entry.is_dir():
+            if name.endswith(_METADATA_SUFFIXES) or name == "__pycache__":
+                continue
+            if name.isidentifier():
+                names.add(name)
+        elif name.endswith(".py"):
+            stem = name[:-3]
+            if stem.isidentifier():
+                names.add(stem)
+        else:
+            for suffix in EXTENSION_SUFFIXES:
+                if name.endswith(suffix):
+                    stem = name[: -len(suffix)]
+                    if stem.isidentifier():
+                        names.add(stem)
+                    break
+    return frozenset(names - _NEVER_SHADOW)
+
+
+def is_shared_library(path: str) -> bool:
+    """True for files the dynamic loader maps (``x.so``, ``libfoo.so.5.0``, ``x.pyd``)."""
+    base = os.path.basename(path)
+    return base.endswith(_SHARED_LIBRARY_SUFFIXES) or ".so." in base
+
+
+def copy_generation(source: Path, target: Path) -> None:
+    """Copy a site dir so that every shared library is a new physical file.
+
+    The dynamic loader matches an already-loaded library by device and inode, so
+    a symlink or hard link to a loaded ``.so`` would hand back the old, purged
+    library (numpy segfaults). Pure files are hard-linked where possible: fast,
+    and safe because the loader never sees them.
+    """
+
+    def copy(src: str, dst: str) -> Any:
+        if not is_shared_library(src):
+            try:
+                os.link(src, dst)
+                return dst
+            except OSError:
+                pass
+        return shutil.copy2(src, dst)
+
+    shutil.copytree(source, target, symlinks=False, copy_function=copy)
+
+
+def generation_number(path: Path) -> int:
+    name = path.name
+    if name.startswith(GENERATION_PREFIX) and name[len(GENERATION_PREFIX) :].isdigit():
+        return int(name[len(GENERATION_PREFIX) :])
+    return 0
+
+
+class Environment:
+    """A named dependency environment and the modules it has loaded.
+
+    ``modules`` is the environment's module table; it is the same dict object
+    for the environment's whole life because the import hook closes over it.
+    """
+
+    def __init__(self, name: str, home: Path, owners: frozenset[str], site_dir: Path) -> None:
+        self.name = name
+        self.home = home
+        self.owners = owners
+        self.site_dir = site_dir
+        self.modules: dict[str, ModuleType] = {}
+        self.top_names: frozenset[str] = scan_top_names(site_dir)
+        # Filled in by the manager: the builtins dict whose __import__ is this
+        # environment's hook, given to every module the environment loads.
+        self.builtins: dict[str, Any] = {}
+        # Site dirs from which a shared library was loaded into this process.
+        self.dirty_site_dirs: set[Path] = set()
+        self.removed = False
+
+    def __repr__(self) -> str:
+        return (
+            f"<iienv.Environment {self.name!r} owners={sorted(self.owners)} "
+            f"site_dir={str(self.site_dir)!r} modules={len(self.modules)}>"
+        )
+
+    # ---- ownership -----------------------------------------------------
+    def owns_name(self, module_name: str) -> bool:
+        """True if ``module_name`` is one of the owners' packages or inside one."""
+        for owner in self.owners:
+            if module_name == owner or module_name.startswith(owner + "."):
+                return True
+        return False
+
+    def provides(self, module_name: str) -> bool:
+        """True if ``module_name`` resolves to this environment's site dir."""
+        return module_name.partition(".")[0] in self.top_names
+
+    # ---- disk ----------------------------------------------------------
+    def rescan(self) -> None:
+        self.top_names = scan_top_names(self.site_dir)
+
+    def generations(self) -> list[Path]:
+        if not self.home.is_dir():
+            return []
+        gens = [p for p in self.home.iterdir() if generation_number(p) > 0 and p.is_dir()]
+        return sorted(gens, key=generation_number)
+
+    def next_generation_dir(self) -> Path:
+        numbers = [generation_number(p) for p in self.generations()]
+        numbers.append(generation_number(self.site_dir))
+        return self.home / f"{GENERATION_PREFIX}{max(numbers) + 1}"
+
+    def state(self) -> dict[str, Any]:
+        site: str
+        try:
+            site = str(self.site_dir.relative_to(self.home))
+        except ValueError:
+            site = str(self.site_dir)
+        return {"format": 1, "name": self.name, "owners": sorted(self.owners), "site_dir": site}
+
+    def save_state(self) -> None:
+        """Write the state file atomically: a killed process leaves the old or the new one."""
+        self.home.mkdir(parents=True, exist_ok=True)
+        tmp = self.home / f"{STATE_FILE}.tmp-{os.getpid()}"
+        tmp.write_text(json.dumps(self.state(), indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, self.home / STATE_FILE)
+
+    @classmethod
+    def load(cls, home: Path) -> Environment:
+        data = json.loads((home / STATE_FILE).read_text(encoding="utf-8"))
+        site = Path(data["site_dir"])
+        if not site.is_absolute():
+            site = home / site
+        return cls(data["name"], home, frozenset(data["owners"]), site)
+
+    def remove_stale_generations(self) -> list[Path]:
+        """Delete generation and staging dirs other than the current one."""
+        removed: list[Path] = []
+        if not self.home.is_dir():
+            return removed
+        for path in self.home.iterdir():
+            stale_gen = generation_number(path) > 0 and path != self.site_dir
+            if (stale_gen or path.name.startswith(STAGING_PREFIX)) and path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+                if not path.exists():
+                    removed.append(path)
+        return removed

@@ -1,0 +1,52 @@
+"""Errors iienv raises.
+
+Every error names what it is about (environment, add-on, requirement) and says
+what to do, because the people reading them are add-on authors and artists, not
+iienv developers.
+"""
+
+from __future__ import annotations
+
+
+class IienvError(Exception):
+    """Base class of every error iienv raises on purpose."""
+
+
+class UnknownEnvironmentError(IienvError, KeyError):
+    """An environment name that the manager does not know."""
+
+    def __init__(self, name: str, known: list[str]) -> None:
+        self.name = name
+        self.known = known
+        listing = ", ".join(sorted(known)) if known else "none yet"
+        super().__init__(
+            f"iienv: there is no environment named {name!r} (known: {listing}); "
+            f"create it first with Manager.create({name!r}, owners=[...])"
+        )
+
+    def __str__(self) -> str:  # KeyError would otherwise repr() the message
+        return str(self.args[0])
+
+
+class InvalidNameError(IienvError, ValueError):
+    """A module, package or environment name that cannot be used."""
+
+
+class OwnerConflictError(IienvError, ValueError):
+    """An add-on package claimed by two environments."""
+
+
+class SiteDirError(IienvError, FileNotFoundError):
+    """A site directory that does not exist or is not a directory."""
+
+
+class EnvironmentExistsError(IienvError, FileExistsError):
+    """An environment created twice."""
+
+
+class EnvironmentPurgedError(IienvError, ImportError):
+    """Code of a removed environment tried to import."""
+
+
+class InstallError(IienvError, RuntimeError):
+    """pip could not install an environment's requirements."""

@@ -1,0 +1,179 @@
+"""Each environment's ``__import__``, and transient aliases for C-API callers.
+
+Modules an environment loads get a builtins dict of their own whose
+``__import__`` is made here, so code outside environments keeps CPython's
+native import fast path and ``builtins.__import__`` is never replaced.
+
+``PyImport_Import`` (behind ``PyImport_ImportModule``, which numpy's compiled
+code uses for its lazy imports) calls ``__import__`` of the top Python frame
+with ``fromlist`` an empty *list*, throws the result away and then reads
+``sys.modules[name]`` itself. For that caller the environment's module is left
+in ``sys.modules`` and taken away again at the thread's next profiler event.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib._bootstrap as _bootstrap
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from types import FrameType, ModuleType
+from typing import Any
+
+from .environment import Environment
+from .errors import EnvironmentPurgedError
+from .overlay import Overlay
+
+ImportFunction = Callable[..., ModuleType]
+
+_MISSING: Any = object()
+_THIS_MODULE_GLOBALS = globals()
+
+
+class TransientAliases:
+    """``sys.modules`` entries that live only until the caller has read them."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def _pending(self) -> list[tuple[str, ModuleType, Any]]:
+        pending = getattr(self._local, "pending", None)
+        if pending is None:
+            pending = self._local.pending = []
+        return pending
+
+    def add(self, name: str, module: ModuleType) -> None:
+        modules = sys.modules
+        previous = modules.get(name, _MISSING)
+        if previous is module:
+            return
+        modules[name] = module
+        pending = self._pending()
+        pending.append((name, module, previous))
+        if len(pending) == 1 and sys.getprofile() is None:
+            # A profiler that is already set is left alone; the alias then
+            # lives until this thread's next environment import (flush()).
+            sys.setprofile(self._on_event)
+
+    def _on_event(self, frame: FrameType, event: str, arg: object) -> None:
+        if frame.f_globals is _THIS_MODULE_GLOBALS:
+            return  # our own frames unwinding back to the C caller
+        self.flush()
+
+    def flush(self) -> None:
+        """Remove this thread's aliases, restoring what they covered."""
+        if sys.getprofile() == self._on_event:
+            sys.setprofile(None)
+        pending = getattr(self._local, "pending", None)
+        if not pending:
+            return
+        modules = sys.modules
+        while pending:
+            name, module, previous = pending.pop()
+            if modules.get(name) is module:
+                if previous is _MISSING:
+                    del modules[name]
+                else:
+                    modules[name] = previous
+
+    def pending_names(self) -> list[str]:
+        return [name for name, _, _ in getattr(self._local, "pending", None) or ()]
+
+
+def make_builtins(hook: ImportFunction) -> dict[str, Any]:
+    """A snapshot of the builtins namespace with ``__import__`` replaced."""
+    namespace = dict(builtins.__dict__)
+    namespace["__import__"] = hook
+    return namespace
+
+
+def make_import(
+    env: Environment,
+    overlay: Overlay,
+    aliases: TransientAliases,
+    original: ImportFunction,
+) -> ImportFunction:
+    """Build the ``__import__`` that code loaded by ``env`` calls."""
+    table = env.modules
+    calc_package = _bootstrap._calc___package__
+    resolve_name = _bootstrap._resolve_name
+
+    def slow(
+        name: str,
+        globals: dict[str, Any] | None,
+        locals: Any,
+        fromlist: Sequence[str] | None,
+        level: int,
+    ) -> ModuleType:
+        if env.removed:
+            raise EnvironmentPurgedError(
+                f"iienv: environment {env.name!r} was removed; code that it loaded "
+                f"(importing {name!r}) can no longer import. Re-enable the add-on."
+            )
+        aliases.flush()
+        if fromlist is None:
+            fromlist = ()
+        if level:
+            package = calc_package(globals or {})
+            if not package:
+                return original(name, globals, locals, fromlist, level)
+            absolute = resolve_name(name, package, level)
+        else:
+            absolute = name
+        if absolute.partition(".")[0] not in env.top_names:
+            return original(name, globals, locals, fromlist, level)
+        if overlay.active_env() is env:
+            return original(name, globals, locals, fromlist, level)
+        c_api_caller = fromlist.__class__ is list and not fromlist
+        cached = table.get(absolute)
+        if cached is not None:
+            if c_api_caller:
+                aliases.add(absolute, cached)
+                return cached
+            if fromlist and _fromlist_present(cached, fromlist):
+                return cached
+        with overlay.activated(env):
+            result = original(name, globals, locals, fromlist, level)
+        if c_api_caller:
+            module = table.get(absolute)
+            if module is not None:
+                aliases.add(absolute, module)
+        return result
+
+    def __import__(
+        name: str,
+        globals: dict[str, Any] | None = None,
+        locals: Any = None,
+        fromlist: Sequence[str] | None = (),
+        level: int = 0,
+    ) -> ModuleType:
+        if not level:
+            module = table.get(name)
+            if module is not None:
+                if not fromlist:
+                    if fromlist.__class__ is not list:
+                        dot = name.find(".")
+                        if dot < 0:
+                            return module
+                        top = table.get(name[:dot])
+                        if top is not None:
+                            return top
+                elif _fromlist_present(module, fromlist):
+                    return module
+        return slow(name, globals, locals, fromlist, level)
+
+    __import__.__qualname__ = f"iienv[{env.name}].__import__"
+    return __import__
+
+
+def _fromlist_present(module: ModuleType, fromlist: Sequence[str]) -> bool:
+    """True if ``from module import *fromlist`` needs no further import."""
+    if not fromlist:
+        return True
+    if not hasattr(module, "__path__"):
+        return True
+    for item in fromlist:
+        if item == "*" or not hasattr(module, item):
+            return False
+    return True

@@ -1,0 +1,155 @@
+"""Laying an environment's module table over ``sys.modules`` for one import.
+
+Compiled code finds modules by their literal names in ``sys.modules`` (see
+DESIGN.md), so while an environment imports, its modules must *be* there under
+their real names. Activation stashes every global entry that collides with the
+environment's top-level names, lays the environment's table over
+``sys.modules``, lets CPython's own machinery run, then moves every module that
+belongs to the environment back into its table and restores the stash.
+
+The overlay is visible process-wide while it is active. Activations are
+serialised by one lock, and the first activation also takes CPython's global
+import lock once no other thread is in the middle of an import, so that no
+other thread starts loading a module while foreign entries are laid out.
+"""
+
+from __future__ import annotations
+
+import _imp
+import importlib._bootstrap as _bootstrap
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import ModuleType
+
+from .environment import Environment
+
+# How long an activation waits for other threads to finish their imports before
+# it goes ahead without the global import lock (see _acquire_quiet_import_lock).
+QUIESCE_SPIN_SECONDS = 0.02
+QUIESCE_GIVE_UP_SECONDS = 2.0
+
+
+@dataclass
+class _Layer:
+    env: Environment
+    tops: frozenset[str]
+    stash: dict[str, ModuleType] = field(default_factory=dict)
+    depth: int = 1
+
+
+def _other_thread_importing(me: int) -> bool:
+    """True if a module lock exists that another thread may hold or take."""
+    for ref in list(_bootstrap._module_locks.values()):
+        lock = ref()
+        if lock is not None and lock.owner != me:
+            return True
+    return False
+
+
+class Overlay:
+    """Serialised activation of environments over ``sys.modules``."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self._layers: list[_Layer] = []
+        self._owner: int | None = None
+        self._holds_import_lock = False
+        self.quiesce_timeouts = 0  # activations that went ahead without the import lock
+
+    def active_env(self) -> Environment | None:
+        """The environment laid out for the calling thread, if any."""
+        if self._layers and self._owner == threading.get_ident():
+            return self._layers[-1].env
+        return None
+
+    def active_tops(self) -> frozenset[str]:
+        if self._layers and self._owner == threading.get_ident():
+            return self._layers[-1].tops
+        return frozenset()
+
+    @contextmanager
+    def activated(self, env: Environment) -> Iterator[None]:
+        with self.lock:
+            if self._layers and self._layers[-1].env is env:
+                self._layers[-1].depth += 1
+                try:
+                    yield
+                finally:
+                    self._layers[-1].depth -= 1
+                return
+            outermost = not self._layers
+            if outermost:
+                self._holds_import_lock = _acquire_quiet_import_lock()
+                if not self._holds_import_lock:
+                    self.quiesce_timeouts += 1
+                self._owner = threading.get_ident()
+            layer = _lay(env)
+            self._layers.append(layer)
+            try:
+                yield
+            finally:
+                self._layers.pop()
+                _collect(layer)
+                if outermost:
+                    self._owner = None
+                    if self._holds_import_lock:
+                        self._holds_import_lock = False
+                        _imp.release_lock()
+
+
+def _acquire_quiet_import_lock() -> bool:
+    """Take CPython's import lock at a moment no other thread is importing.
+
+    Holding the import lock stops other threads from *starting* an import
+    (``_get_module_lock`` needs it) but not from finishing one, so we also
+    wait until no other thread holds a module lock. A thread that needs the
+    import lock to finish would wait for us forever, so the wait is short and
+    repeated; after QUIESCE_GIVE_UP_SECONDS we go ahead without the lock
+    rather than risk a deadlock. Returns whether the lock is held.
+    """
+    me = threading.get_ident()
+    give_up = time.monotonic() + QUIESCE_GIVE_UP_SECONDS
+    while True:
+        _imp.acquire_lock()
+        spin_until = time.monotonic() + QUIESCE_SPIN_SECONDS
+        while True:
+            if not _other_thread_importing(me):
+                return True
+            if time.monotonic() > spin_until:
+                break
+            time.sleep(0.0001)
+        _imp.release_lock()
+        if time.monotonic() > give_up:
+            return False
+        time.sleep(0.0005)
+
+
+def _lay(env: Environment) -> _Layer:
+    modules = sys.modules
+    tops = env.top_names
+    layer = _Layer(env, tops)
+    stash = layer.stash
+    for name in list(modules):
+        if name.partition(".")[0] in tops:
+            stash[name] = modules.pop(name)
+    modules.update(env.modules)
+    return layer
+
+
+def _collect(layer: _Layer) -> None:
+    """Move the environment's modules back into its table and restore the stash."""
+    modules = sys.modules
+    tops = layer.tops
+    collected: dict[str, ModuleType] = {}
+    for name in list(modules):
+        if name.partition(".")[0] in tops:
+            collected[name] = modules.pop(name)
+    table = layer.env.modules
+    for name in [n for n in table if n not in collected]:
+        del table[n]
+    table.update(collected)
+    modules.update(layer.stash)
