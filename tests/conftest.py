@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.helpers import SiteCache, require_wheelhouse  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def wheelhouse() -> Path:
+    return require_wheelhouse()
+
+
+@pytest.fixture(scope="session")
+def site_cache(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> SiteCache:
+    return SiteCache(tmp_path_factory.mktemp("sites"))
+
+
+@pytest.fixture
+def owner_dir(tmp_path: Path):
+    """A directory on sys.path for the test's owner (add-on) packages."""
+    path = tmp_path / "addons"
+    path.mkdir()
+    sys.path.insert(0, str(path))
+    yield path
+    sys.path.remove(str(path))

@@ -1,0 +1,84 @@
+"""Shared test helpers: the wheelhouse, cached pip installs, owner packages."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from iienv_addon.core.environment import copy_generation
+
+REPO = Path(__file__).resolve().parent.parent
+WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
+
+# The environments the tests use, by the requirements pip installs into them.
+ENV_SETS: dict[str, list[str]] = {
+    "np126": ["numpy==1.26.4", "metaprobe==1.0"],  # brings six 1.16.0
+    "np246": ["numpy==2.4.6", "metaprobe==2.0"],  # brings six 1.17.0
+    "six116": ["six==1.16.0"],
+    "six117": ["six==1.17.0"],
+}
+
+
+def require_wheelhouse() -> Path:
+    wheels = list(WHEELHOUSE.glob("*.whl")) if WHEELHOUSE.is_dir() else []
+    if not wheels:
+        pytest.fail(f"no wheels in {WHEELHOUSE}: run `make wheels` (make test does it)")
+    return WHEELHOUSE
+
+
+def pip_install_target(target: Path, requirements: list[str]) -> None:
+    """Plain pip --target from the local wheelhouse, no network."""
+    cmd = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
+           "--no-index", "--find-links", str(require_wheelhouse()), "--target", str(target),
+           *requirements]
+    subprocess.run(cmd, check=True)
+
+
+class SiteCache:
+    """pip-installs each ENV_SETS entry once per test session; hands out fresh copies.
+
+    Every environment that loads numpy in one process needs its own physical
+    copy of the shared libraries, so tests get copies, never the cache itself.
+    """
+
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self._count = 0
+
+    def installed(self, key: str) -> Path:
+        path = self.base / "cache" / key
+        if not path.is_dir():
+            tmp = self.base / "cache" / f".{key}.tmp"
+            pip_install_target(tmp, ENV_SETS[key])
+            tmp.rename(path)
+        return path
+
+    def fresh_copy(self, key: str) -> Path:
+        self._count += 1
+        target = self.base / "copies" / f"{key}-{self._count}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        copy_generation(self.installed(key), target)
+        return target
+
+
+def write_package(parent: Path, name: str, source: str) -> Path:
+    """Write package ``name`` with ``__init__.py`` = ``source`` under ``parent``."""
+    pkg = parent / name
+    pkg.mkdir(parents=True, exist_ok=True)
+    (pkg / "__init__.py").write_text(textwrap.dedent(source), encoding="utf-8")
+    return pkg
+
+
+def run_python(code: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter with the repo importable; fail with its output."""
+    env = dict(os.environ, PYTHONPATH=str(REPO), IIENV_WHEELHOUSE=str(WHEELHOUSE))
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args],
+                          capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        pytest.fail(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
