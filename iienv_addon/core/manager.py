@@ -43,12 +43,21 @@ class PurgeResult(list[str]):
     ``resident_libraries`` are shared libraries that were loaded from the purged
     generation: no process can unload them, so they stay mapped until Blender
     exits. ``site_dir`` is where the environment loads from next.
+    ``hooks_removed`` are entries the environment's packages had added to
+    ``sys.meta_path`` or ``sys.path_hooks`` (six does), taken out with them.
     """
 
-    def __init__(self, names: Iterable[str], resident_libraries: list[str], site_dir: Path):
+    def __init__(
+        self,
+        names: Iterable[str],
+        resident_libraries: list[str],
+        site_dir: Path,
+        hooks_removed: list[object],
+    ) -> None:
         super().__init__(sorted(names))
         self.resident_libraries = resident_libraries
         self.site_dir = site_dir
+        self.hooks_removed = hooks_removed
 
 
 class Manager:
@@ -253,6 +262,7 @@ class Manager:
             self._aliases.flush()
             removed = list(env.modules)
             purged_modules = list(env.modules.values())
+            hooks = _remove_import_hooks_defined_in(env.modules)
             env.modules.clear()
             if owners:
                 for mod_name in [n for n in sys.modules if env.owns_name(n)]:
@@ -277,7 +287,7 @@ class Manager:
             env.dirty_site_dirs.clear()
             env.rescan()
             importlib.invalidate_caches()
-        return PurgeResult(removed, resident, env.site_dir)
+        return PurgeResult(removed, resident, env.site_dir, hooks)
 
     # ---- internals ------------------------------------------------------
     def _register(self, env: Environment) -> None:
@@ -312,6 +322,22 @@ class Manager:
         if active is not None:
             return active
         return calling_env(frame, self._by_id)
+
+
+def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[object]:
+    """Take out of sys.meta_path / sys.path_hooks what classes of ``modules`` put there."""
+
+    def defined_here(obj: object) -> bool:
+        cls = obj if isinstance(obj, type) else type(obj)
+        home = modules.get(getattr(cls, "__module__", "") or "")
+        return home is not None and getattr(home, cls.__name__, None) is cls
+
+    removed: list[object] = []
+    for hook_list in (sys.meta_path, sys.path_hooks):
+        for hook in [h for h in hook_list if defined_here(h)]:
+            hook_list.remove(hook)  # type: ignore[arg-type]
+            removed.append(hook)
+    return removed
 
 
 def _is_under(path: str, directory: Path) -> bool:

@@ -1,0 +1,70 @@
+"""Must-show 7 of issue 2: threads importing global modules while an environment imports numpy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.helpers import SiteCache, run_python, write_package
+
+SCENARIO = """
+import importlib, sys, threading
+sys.path.insert(0, sys.argv[1])
+import numpy as host
+from iienv_addon.core import Manager
+
+ROUNDS, THREADS, MODULES = int(sys.argv[4]), 8, 12
+m = Manager(sys.argv[2]); m.enable()
+env = m.create("b", owners=["threaded_owner"], site_dir=sys.argv[3])
+host_numpy_entries = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "numpy"}
+leaks = []
+
+def worker(t, start):
+    start.wait()
+    for k in range(MODULES):
+        name = f"gmod_{t}_{k}"
+        sys.modules.pop(name, None)
+        mod = importlib.import_module(name)  # a fresh import of global code, every round
+        if mod.NUMPY is not host or mod.LINALG is not host.linalg:
+            leaks.append((name, getattr(mod.NUMPY, "__file__", None)))
+
+for round_ in range(ROUNDS):
+    start = threading.Event()
+    threads = [threading.Thread(target=worker, args=(t, start)) for t in range(THREADS)]
+    for th in threads:
+        th.start()
+    start.set()
+    sys.modules.pop("threaded_owner", None)
+    owner = importlib.import_module("threaded_owner")  # cold numpy 2.4.6 import in env b
+    for th in threads:
+        th.join()
+    assert owner.numpy.__version__ == "2.4.6", owner.numpy.__version__
+    assert owner.numpy.__file__.startswith(str(env.site_dir))
+    stray = [n for n, mod in sys.modules.items()
+             if (getattr(mod, "__file__", "") or "").startswith(str(env.site_dir))]
+    assert not stray, ("environment modules left in sys.modules", stray[:5])
+    wrong = [n for n, mod in env.modules.items()
+             if getattr(mod, "__file__", None) and not mod.__file__.startswith(str(env.site_dir))]
+    assert not wrong, ("global modules in the environment's table", wrong[:5])
+    now = {k: v for k, v in sys.modules.items() if k.split(".")[0] == "numpy"}
+    assert now == host_numpy_entries, "host numpy entries changed"
+    m.purge("b")  # so the next round imports numpy cold again
+assert not leaks, leaks[:5]
+print("ok timeouts=%d" % m._overlay.quiesce_timeouts)
+m.disable()
+"""
+
+
+def test_threaded_global_imports_never_see_an_environment(tmp_path: Path,
+                                                          site_cache: SiteCache) -> None:
+    addons = tmp_path / "addons"
+    write_package(addons, "threaded_owner", "import numpy\nimport numpy.linalg\n")
+    for t in range(8):
+        for k in range(12):
+            (addons / f"gmod_{t}_{k}.py").write_text(
+                "import json, decimal\nimport numpy\nimport numpy.linalg\n"
+                "NUMPY = numpy\nLINALG = numpy.linalg\n"
+            )
+    site = site_cache.fresh_copy("np246")
+    proc = run_python(SCENARIO, str(addons), str(tmp_path / "root"), str(site), "6")
+    assert "ok" in proc.stdout
+    print(proc.stdout)
