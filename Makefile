@@ -29,7 +29,7 @@ $(VENV)/.host-numpy: $(WHEELHOUSE)/.stamp
 	$(VPY) -m pip install --disable-pip-version-check -q --no-index --find-links $(WHEELHOUSE) $(HOST_NUMPY)
 	touch $@
 
-test: $(VENV)/.host-numpy
+test: $(VENV)/.host-numpy lint
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VPY) -m pytest
 
 bench: $(VENV)/.host-numpy

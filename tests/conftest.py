@@ -7,7 +7,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers import SiteCache, require_wheelhouse  # noqa: E402
+from tests.helpers import SiteCache, require_wheelhouse
 
 
 @pytest.fixture(scope="session")

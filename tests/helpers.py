@@ -33,9 +33,20 @@ def require_wheelhouse() -> Path:
 
 def pip_install_target(target: Path, requirements: list[str]) -> None:
     """Plain pip --target from the local wheelhouse, no network."""
-    cmd = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check",
-           "--no-index", "--find-links", str(require_wheelhouse()), "--target", str(target),
-           *requirements]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "--no-index",
+        "--find-links",
+        str(require_wheelhouse()),
+        "--target",
+        str(target),
+        *requirements,
+    ]
     subprocess.run(cmd, check=True)
 
 
@@ -77,8 +88,14 @@ def write_package(parent: Path, name: str, source: str) -> Path:
 def run_python(code: str, *args: str, timeout: int = 300) -> subprocess.CompletedProcess[str]:
     """Run ``code`` in a fresh interpreter with the repo importable; fail with its output."""
     env = dict(os.environ, PYTHONPATH=str(REPO), IIENV_WHEELHOUSE=str(WHEELHOUSE))
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args],
-                          capture_output=True, text=True, env=env, timeout=timeout, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=timeout,
+        check=False,
+    )
     if proc.returncode != 0:
         pytest.fail(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc

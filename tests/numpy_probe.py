@@ -11,7 +11,7 @@ import sys
 from types import ModuleType
 from typing import Any
 
-PROBE_SOURCE = '''
+PROBE_SOURCE = """
 import numpy as np
 
 
@@ -55,7 +55,7 @@ def raise_errors():
     grab("unsafe_cast", lambda: np.add(np.arange(3), 1.5, out=np.zeros(3, dtype=np.int64)))
     grab("astype", lambda: np.arange(3.0).astype(np.int64, casting="safe"))
     return caught
-'''
+"""
 
 EXPECTED_COMMON = {
     "ufunc": [[1, 2, 3, 4], [2.0, 3.0], 5],

@@ -17,9 +17,9 @@ from .errors import (
 from .manager import Manager, PurgeResult
 
 __all__ = [
+    "Environment",
     "EnvironmentExistsError",
     "EnvironmentPurgedError",
-    "Environment",
     "IienvError",
     "InstallError",
     "InvalidNameError",

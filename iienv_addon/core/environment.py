@@ -107,6 +107,9 @@ class Environment:
         self.owners = owners
         self.site_dir = site_dir
         self.modules: dict[str, ModuleType] = {}
+        # What a plain ``import a.b`` returns (the top-level package), by name:
+        # the import hook's fast path is one lookup here. Rebuilt by reindex().
+        self.plain_imports: dict[str, ModuleType] = {}
         self.top_names: frozenset[str] = scan_top_names(site_dir)
         # Filled in by the manager: the builtins dict whose __import__ is this
         # environment's hook, given to every module the environment loads.
@@ -120,6 +123,19 @@ class Environment:
             f"<iienv.Environment {self.name!r} owners={sorted(self.owners)} "
             f"site_dir={str(self.site_dir)!r} modules={len(self.modules)}>"
         )
+
+    def reindex(self) -> None:
+        """Rebuild ``plain_imports`` after the module table changed (same dict object)."""
+        table = self.modules
+        fresh = {}
+        for name in table:
+            top = table.get(name.partition(".")[0])
+            if top is not None:
+                fresh[name] = top
+        plain = self.plain_imports
+        for name in [n for n in plain if n not in fresh]:
+            del plain[name]
+        plain.update(fresh)
 
     # ---- ownership -----------------------------------------------------
     def owns_name(self, module_name: str) -> bool:

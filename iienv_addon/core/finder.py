@@ -22,7 +22,7 @@ with the environment's distributions first.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from importlib.machinery import ExtensionFileLoader, ModuleSpec, PathFinder
 from importlib.metadata import DistributionFinder, MetadataPathFinder
 from pathlib import Path
@@ -87,7 +87,7 @@ class IienvFinder:
         return f"<iienv finder for {self._manager.root}>"
 
     def find_spec(
-        self, fullname: str, path: Iterable[str] | None = None, target: ModuleType | None = None
+        self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
         overlay = self._manager._overlay
         env = overlay.active_env()
@@ -101,7 +101,7 @@ class IienvFinder:
         return None
 
     def _find_after_me(
-        self, fullname: str, path: Iterable[str] | None, target: ModuleType | None
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
     ) -> ModuleSpec | None:
         for finder in sys.meta_path:
             if finder is self:
@@ -131,7 +131,7 @@ class IienvFinder:
 
 def _wrap(spec: ModuleSpec | None, env: Environment) -> ModuleSpec | None:
     if spec is not None and spec.loader is not None and not isinstance(spec.loader, EnvLoader):
-        spec.loader = EnvLoader(spec.loader, env)
+        spec.loader = EnvLoader(spec.loader, env)  # type: ignore[assignment]
     return spec
 
 
@@ -140,6 +140,6 @@ def calling_env(frame: FrameType | None, known: dict[int, Environment]) -> Envir
     while frame is not None:
         env = frame.f_globals.get(MARKER)
         if env is not None and id(env) in known:
-            return env  # type: ignore[no-any-return]
+            return env
         frame = frame.f_back
     return None

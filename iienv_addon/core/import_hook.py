@@ -96,8 +96,9 @@ def make_import(
 ) -> ImportFunction:
     """Build the ``__import__`` that code loaded by ``env`` calls."""
     table = env.modules
-    calc_package = _bootstrap._calc___package__
-    resolve_name = _bootstrap._resolve_name
+    plain = env.plain_imports
+    calc_package = _bootstrap._calc___package__  # type: ignore[attr-defined]
+    resolve_name = _bootstrap._resolve_name  # type: ignore[attr-defined]
 
     def slow(
         name: str,
@@ -106,6 +107,9 @@ def make_import(
         fromlist: Sequence[str] | None,
         level: int,
     ) -> ModuleType:
+        if overlay.active_env() is env:
+            # Inside this environment's own activation: the overlay is in place.
+            return original(name, globals, locals, fromlist, level)
         if env.removed:
             raise EnvironmentPurgedError(
                 f"iienv: environment {env.name!r} was removed; code that it loaded "
@@ -123,15 +127,16 @@ def make_import(
             absolute = name
         if absolute.partition(".")[0] not in env.top_names:
             return original(name, globals, locals, fromlist, level)
-        if overlay.active_env() is env:
-            return original(name, globals, locals, fromlist, level)
         c_api_caller = fromlist.__class__ is list and not fromlist
         cached = table.get(absolute)
         if cached is not None:
             if c_api_caller:
                 aliases.add(absolute, cached)
                 return cached
-            if fromlist and _fromlist_present(cached, fromlist):
+            if not fromlist:
+                if not level and absolute in plain:
+                    return plain[absolute]
+            elif _fromlist_present(cached, fromlist):
                 return cached
         with overlay.activated(env):
             result = original(name, globals, locals, fromlist, level)
@@ -145,22 +150,20 @@ def make_import(
         name: str,
         globals: dict[str, Any] | None = None,
         locals: Any = None,
-        fromlist: Sequence[str] | None = (),
+        fromlist: Sequence[str] | None = None,
         level: int = 0,
     ) -> ModuleType:
-        if not level:
+        # Fast path, kept to a few bytecodes: a plain ``import a.b`` statement
+        # (fromlist None, level 0) of a module the environment has loaded.
+        if fromlist is None and not level:
+            try:
+                return plain[name]
+            except KeyError:
+                pass
+        elif not level and fromlist:
             module = table.get(name)
-            if module is not None:
-                if not fromlist:
-                    if fromlist.__class__ is not list:
-                        dot = name.find(".")
-                        if dot < 0:
-                            return module
-                        top = table.get(name[:dot])
-                        if top is not None:
-                            return top
-                elif _fromlist_present(module, fromlist):
-                    return module
+            if module is not None and _fromlist_present(module, fromlist):
+                return module
         return slow(name, globals, locals, fromlist, level)
 
     __import__.__qualname__ = f"iienv[{env.name}].__import__"

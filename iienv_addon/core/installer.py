@@ -78,8 +78,10 @@ def install(
     env.site_dir = new_site
     env.rescan()
     env.save_state()
-    if old_site.parent == env.home and old_site not in env.dirty_site_dirs and not _loaded_from(
-        env, old_site
+    if (
+        old_site.parent == env.home
+        and old_site not in env.dirty_site_dirs
+        and not _loaded_from(env, old_site)
     ):
         shutil.rmtree(old_site, ignore_errors=True)
     return new_site

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, ModuleType
 
+from . import installer
 from .environment import (
     STATE_FILE,
     Environment,
@@ -30,7 +31,6 @@ from .errors import (
     SiteDirError,
     UnknownEnvironmentError,
 )
-from . import installer
 from .finder import MARKER, IienvFinder, calling_env
 from .import_hook import TransientAliases, make_builtins, make_import
 from .names import check_env_name, check_module_name
@@ -194,7 +194,7 @@ class Manager:
             return self._owner_env(module_or_name)
         marked = getattr(module_or_name, "__dict__", {}).get(MARKER)
         if marked is not None and self._by_id.get(id(marked)) is marked:
-            return marked  # type: ignore[no-any-return]
+            return marked
         return None
 
     def remove(self, name: str | Environment) -> PurgeResult:
@@ -264,6 +264,7 @@ class Manager:
             purged_modules = list(env.modules.values())
             hooks = _remove_import_hooks_defined_in(env.modules)
             env.modules.clear()
+            env.reindex()
             if owners:
                 for mod_name in [n for n in sys.modules if env.owns_name(n)]:
                     del sys.modules[mod_name]
@@ -302,8 +303,10 @@ class Manager:
                 continue
             for owner in owners:
                 for theirs in other.owners:
-                    if owner == theirs or owner.startswith(theirs + ".") or theirs.startswith(
-                        owner + "."
+                    if (
+                        owner == theirs
+                        or owner.startswith(theirs + ".")
+                        or theirs.startswith(owner + ".")
                     ):
                         raise OwnerConflictError(
                             f"iienv: add-on package {owner!r} cannot use environment {name!r}: "

@@ -43,7 +43,7 @@ class _Layer:
 
 def _other_thread_importing(me: int) -> bool:
     """True if a module lock exists that another thread may hold or take."""
-    for ref in list(_bootstrap._module_locks.values()):
+    for ref in list(_bootstrap._module_locks.values()):  # type: ignore[attr-defined]
         lock = ref()
         if lock is not None and lock.owner != me:
             return True
@@ -150,6 +150,7 @@ def _collect(layer: _Layer) -> None:
             collected[name] = modules.pop(name)
     table = layer.env.modules
     for name in [n for n in table if n not in collected]:
-        del table[n]
+        del table[name]
     table.update(collected)
+    layer.env.reindex()
     modules.update(layer.stash)

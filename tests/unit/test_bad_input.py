@@ -113,7 +113,9 @@ def test_invalid_module_name(manager: Manager, owner: object) -> None:
     _assert_unchanged(manager, before)
 
 
-@pytest.mark.parametrize("name", ["", "..", "../escape", "a/b", "/abs", "a\\b", ".hidden", "x" * 101])
+@pytest.mark.parametrize(
+    "name", ["", "..", "../escape", "a/b", "/abs", "a\\b", ".hidden", "x" * 101]
+)
 def test_invalid_environment_name(manager: Manager, name: str) -> None:
     before = _snapshot(manager)
     with pytest.raises(InvalidNameError) as info:

@@ -12,8 +12,17 @@ from pathlib import Path
 from tests.helpers import SiteCache, run_python, write_package
 
 STDLIB_AND_GLOBAL = [
-    "json", "decimal", "email.mime.text", "xml.etree.ElementTree", "sqlite3", "ctypes",
-    "asyncio", "concurrent.futures", "importlib.metadata", "plain_pkg", "plain_pkg.sub",
+    "json",
+    "decimal",
+    "email.mime.text",
+    "xml.etree.ElementTree",
+    "sqlite3",
+    "ctypes",
+    "asyncio",
+    "concurrent.futures",
+    "importlib.metadata",
+    "plain_pkg",
+    "plain_pkg.sub",
 ]
 
 DESCRIBE = """
@@ -35,14 +44,18 @@ def describe(names):
 
 
 def _scenario(with_iienv: bool, addons: Path, root: Path, site_b: Path) -> dict[str, object]:
-    setup = """
+    setup = (
+        """
         from iienv_addon.core import Manager
         m = Manager(sys.argv[2]); m.enable()
         m.create("b", owners=["owned_b"], site_dir=sys.argv[3])
         m.create("six", owners=["owned_six"], site_dir=sys.argv[4])
         import owned_b, owned_six
         assert owned_b.numpy.__version__ == "2.4.6"
-    """ if with_iienv else ""
+    """
+        if with_iienv
+        else ""
+    )
     code = f"""
 import sys
 sys.path.insert(0, sys.argv[1])
@@ -54,8 +67,9 @@ print(json.dumps(describe({STDLIB_AND_GLOBAL!r})))
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_stdlib_and_unowned_modules_import_as_without_iienv(tmp_path: Path,
-                                                            site_cache: SiteCache) -> None:
+def test_stdlib_and_unowned_modules_import_as_without_iienv(
+    tmp_path: Path, site_cache: SiteCache
+) -> None:
     addons = tmp_path / "addons"
     write_package(addons, "plain_pkg", "import numpy\nNUMPY = numpy\n")
     (addons / "plain_pkg" / "sub.py").write_text("import json\n")
@@ -111,7 +125,8 @@ def test_enable_disable_restores_the_interpreter(tmp_path: Path, site_cache: Sit
         for key in before:
             assert before[key] == after[key], (key, before[key], after[key])
         assert "owned_a" not in sys.modules
-        assert not [n for n, mod in sys.modules.items() if (getattr(mod, "__file__", "") or "").startswith(sys.argv[3])]
+        files = [getattr(mod, "__file__", "") or "" for mod in list(sys.modules.values())]
+        assert not [f for f in files if f.startswith(sys.argv[3])]
         assert "numpy" in results["a"]
         print("ok")
     """

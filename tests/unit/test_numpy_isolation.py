@@ -142,9 +142,7 @@ def test_activated_block_sees_the_environment(world) -> None:
     with manager.activated("b"):
         np = importlib.import_module("numpy")
         assert np is env_b.modules["numpy"]
-        assert importlib.import_module("numpy.polynomial").__file__.startswith(
-            str(env_b.site_dir)
-        )
+        assert importlib.import_module("numpy.polynomial").__file__.startswith(str(env_b.site_dir))
     assert "numpy.polynomial" in env_b.modules
     assert sys.modules["numpy"] is host_numpy
     assert modules_loaded_from(env_b.site_dir) == []

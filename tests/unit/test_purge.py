@@ -84,7 +84,7 @@ def test_purge_one_env_then_reimport_fresh(two_envs) -> None:
 
 def test_purge_and_reimport_numpy2(two_envs) -> None:
     """numpy 2.x refuses a second init from the same file; the new generation avoids it."""
-    manager, a, b = two_envs
+    manager, _a, b = two_envs
     mod_b = importlib.import_module("purge_b")
     old = mod_b.np
     check_exercise(mod_b.exercise(), "2.4.6", str(b.site_dir))
@@ -103,13 +103,16 @@ def test_purge_and_reimport_numpy2(two_envs) -> None:
     assert modules_loaded_from(first.site_dir, second.site_dir) == []
 
 
-def test_purge_pure_python_env_keeps_site_dir(tmp_path: Path, site_cache: SiteCache,
-                                               owner_dir: Path) -> None:
+def test_purge_pure_python_env_keeps_site_dir(
+    tmp_path: Path, site_cache: SiteCache, owner_dir: Path
+) -> None:
     write_package(owner_dir, "pure_owner", "import six\nVERSION = six.__version__\n")
     manager = Manager(tmp_path / "root")
     manager.enable()
     try:
-        env = manager.create("pure", owners=["pure_owner"], site_dir=site_cache.fresh_copy("six116"))
+        env = manager.create(
+            "pure", owners=["pure_owner"], site_dir=site_cache.fresh_copy("six116")
+        )
         site = env.site_dir
         first = importlib.import_module("pure_owner")
         assert first.VERSION == "1.16.0"

@@ -54,8 +54,9 @@ m.disable()
 """
 
 
-def test_threaded_global_imports_never_see_an_environment(tmp_path: Path,
-                                                          site_cache: SiteCache) -> None:
+def test_threaded_global_imports_never_see_an_environment(
+    tmp_path: Path, site_cache: SiteCache
+) -> None:
     addons = tmp_path / "addons"
     write_package(addons, "threaded_owner", "import numpy\nimport numpy.linalg\n")
     for t in range(8):

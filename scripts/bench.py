@@ -1,0 +1,197 @@
+"""iienv benchmarks: ratios against plain CPython, measured in the same run.
+
+Each measurement runs in fresh interpreters (one plain, one with iienv) so that
+import caches and loaded libraries of one cannot help the other. Prints a table.
+
+    make bench            # or: python scripts/bench.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+LOOP_SOURCE = """
+def loop(n):
+    for _ in range(n):
+        import numpy
+"""
+
+
+def child(kind: str, site: str, work: str, n: int) -> dict[str, float]:
+    """One measurement in this (fresh) interpreter; main() prints it as JSON."""
+    addons = Path(work) / "addons"
+    sys.path.insert(0, str(addons))
+    result: dict[str, float] = {}
+    if kind == "plain-cold":
+        # Load the same stdlib modules iienv loads, so only the numpy import is compared.
+        import iienv_addon.core  # noqa: F401
+
+        sys.path.insert(0, site)
+        t = time.perf_counter()
+        import numpy  # noqa: F401
+
+        result["cold"] = time.perf_counter() - t
+        return result
+    import bench_global  # type: ignore[import-not-found]
+
+    if kind == "cached":  # plain CPython first, in this same process, before iienv exists
+        bench_global.loop(1000)
+        result["plain_before"] = best_of(bench_global.loop, n)
+    from iienv_addon.core import Manager
+
+    manager = Manager(Path(work) / f"root-{os.getpid()}")
+    manager.enable()
+    manager.create("bench", owners=["bench_owner"], site_dir=site)
+    t = time.perf_counter()
+    import bench_owner  # type: ignore[import-not-found]
+
+    result["cold"] = time.perf_counter() - t
+    if kind == "cached":
+        bench_owner.loop(1000)
+        global_times, env_times = [], []
+        for _ in range(5):  # interleaved, so drift of the machine hits both alike
+            global_times.append(best_of(bench_global.loop, n, repeats=3))
+            env_times.append(best_of(bench_owner.loop, n, repeats=3))
+        result["global"], result["env"] = min(global_times), min(env_times)
+        t = time.perf_counter()
+        manager.purge("bench")
+        result["purge"] = time.perf_counter() - t
+    manager.disable()
+    if kind == "cached":
+        result["plain_after"] = best_of(bench_global.loop, n)
+    return result
+
+
+def best_of(fn, n: int, repeats: int = 7) -> float:
+    """Best per-iteration time in seconds."""
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn(n)
+        best = min(best, time.perf_counter() - t)
+    return best / n
+
+
+def run_child(kind: str, site: Path, work: Path, n: int) -> dict[str, float]:
+    env = dict(os.environ, PYTHONPATH=str(REPO))
+    proc = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(site), str(work), str(n)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def pip_target(target: Path, requirement: str, wheelhouse: Path) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            "--no-index",
+            "--find-links",
+            str(wheelhouse),
+            "--target",
+            str(target),
+            requirement,
+        ],
+        check=True,
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--child", nargs=4)
+    parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    args = parser.parse_args()
+    if args.child:
+        kind, site, work, n = args.child
+        print(json.dumps(child(kind, site, work, int(n))))
+        return
+
+    from iienv_addon.core.environment import copy_generation
+
+    wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
+    runs = 3 if args.quick else 7
+    n = 20_000 if args.quick else 100_000
+    work = Path(tempfile.mkdtemp(prefix="iienv-bench-"))
+    try:
+        addons = work / "addons"
+        (addons / "bench_owner").mkdir(parents=True)
+        (addons / "bench_owner" / "__init__.py").write_text("import numpy\n" + LOOP_SOURCE)
+        (addons / "bench_global.py").write_text(LOOP_SOURCE)
+        base = work / "np126"
+        pip_target(base, "numpy==1.26.4", wheelhouse)
+
+        def site_copy(i: int) -> Path:
+            target = work / f"site-{i}"
+            copy_generation(base, target)
+            return target
+
+        # Warm the page cache for the numpy files once, then alternate plain/iienv.
+        run_child("plain-cold", site_copy(0), work, n)
+        plain_cold, env_cold, global_ratio, env_ratio, plain_ns, purge = [], [], [], [], [], []
+        for i in range(runs):
+            plain_cold.append(run_child("plain-cold", site_copy(2 * i + 1), work, n)["cold"])
+            env_cold.append(run_child("iienv-cold", site_copy(2 * i + 2), work, n)["cold"])
+        for i in range(runs):
+            r = run_child("cached", site_copy(100 + i), work, n)
+            plain = min(r["plain_before"], r["plain_after"])
+            plain_ns.append(plain)
+            global_ratio.append(r["global"] / plain)
+            env_ratio.append(r["env"] / plain)
+            purge.append(r["purge"])
+        med = statistics.median
+        plain = med(plain_ns)
+        rows = [
+            ("cached `import numpy`, global code", plain, plain * med(global_ratio), 1.1),
+            ("cached `import numpy`, environment code", plain, plain * med(env_ratio), 3.0),
+            ("cold `import numpy` 1.26.4", med(plain_cold), med(env_cold), 1.15),
+        ]
+        print(f"\niienv benchmark ({runs} runs, median; Python {sys.version.split()[0]})\n")
+        print(
+            f"| {'measurement':42} | {'plain CPython':>14} | {'with iienv':>14} | ratio | target |"
+        )
+        print(f"|{'-' * 44}|{'-' * 16}|{'-' * 16}|-------|--------|")
+        for label, plain, env, target in rows:
+            ratio = env / plain
+            verdict = "ok" if ratio <= target else "MISSED"
+            print(
+                f"| {label:42} | {_fmt(plain):>14} | {_fmt(env):>14} | {ratio:5.2f} | "
+                f"<= {target:<4} {verdict}"
+            )
+        print(
+            f"| {'purge of an environment with numpy loaded':42} | {'-':>14} | "
+            f"{_fmt(med(purge)):>14} |   -   |   -    |"
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _fmt(seconds: float) -> str:
+    if seconds < 1e-6:
+        return f"{seconds * 1e9:.0f} ns"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.1f} us"
+    return f"{seconds * 1e3:.1f} ms"
+
+
+if __name__ == "__main__":
+    main()
