@@ -116,6 +116,8 @@ class Environment:
         self.builtins: dict[str, Any] = {}
         # Site dirs from which a shared library was loaded into this process.
         self.dirty_site_dirs: set[Path] = set()
+        # Packages whose lazy imports were warmed in this environment (warmup.py).
+        self.warmed: set[str] = set()
         self.removed = False
 
     def __repr__(self) -> str:

@@ -35,6 +35,7 @@ from .finder import MARKER, IienvFinder, calling_env
 from .import_hook import TransientAliases, make_builtins, make_import
 from .names import check_env_name, check_module_name
 from .overlay import Overlay
+from .warmup import WARMERS
 
 
 class PurgeResult(list[str]):
@@ -68,7 +69,8 @@ class Manager:
         self.root.mkdir(parents=True, exist_ok=True)
         self._envs: dict[str, Environment] = {}
         self._by_id: dict[int, Environment] = {}
-        self._overlay = Overlay()
+        self._overlay = Overlay(before_lay=self._warm_global, before_collect=self._warm_env)
+        self._warmed_global: set[str] = set()
         self._aliases = TransientAliases()
         self._finder = IienvFinder(self)
         self._original_import = builtins.__import__
@@ -93,6 +95,7 @@ class Manager:
             return
         sys.meta_path.insert(0, self._finder)
         self._enabled = True
+        self._warm_global(None)
 
     def disable(self) -> dict[str, PurgeResult]:
         """Purge every environment and remove every trace of iienv from the interpreter."""
@@ -286,6 +289,7 @@ class Manager:
                     # next manager start removes what could not be deleted now.
                     shutil.rmtree(old_site, ignore_errors=True)
             env.dirty_site_dirs.clear()
+            env.warmed.clear()
             env.rescan()
             importlib.invalidate_caches()
         return PurgeResult(removed, resident, env.site_dir, hooks)
@@ -313,6 +317,26 @@ class Manager:
                             f"{theirs!r} already uses environment {other.name!r}. An add-on has "
                             f"one environment; remove it from {other.name!r} first"
                         )
+
+    def _warm_global(self, env: Environment | None) -> None:
+        """Warm the host's copies of packages an environment also provides (warmup.py)."""
+        for name, warmer in WARMERS.items():
+            if name in self._warmed_global or (env is not None and name not in env.top_names):
+                continue
+            module = sys.modules.get(name)
+            if module is not None:
+                self._warmed_global.add(name)
+                warmer(module)
+
+    def _warm_env(self, env: Environment) -> None:
+        """Warm an environment's newly loaded packages while it is still laid out."""
+        for name, warmer in WARMERS.items():
+            if name in env.warmed or name not in env.top_names:
+                continue
+            module = sys.modules.get(name)
+            if module is not None and module.__dict__.get(MARKER) is env:
+                env.warmed.add(name)
+                warmer(module)
 
     def _owner_env(self, module_name: str) -> Environment | None:
         for env in self._envs.values():

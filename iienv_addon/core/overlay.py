@@ -20,7 +20,7 @@ import importlib._bootstrap as _bootstrap
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -50,10 +50,21 @@ def _other_thread_importing(me: int) -> bool:
     return False
 
 
-class Overlay:
-    """Serialised activation of environments over ``sys.modules``."""
+LayerHook = Callable[[Environment], None]
 
-    def __init__(self) -> None:
+
+class Overlay:
+    """Serialised activation of environments over ``sys.modules``.
+
+    ``before_lay`` runs before an environment is laid out (global state still in
+    place); ``before_collect`` runs while it is still laid out, after the import.
+    """
+
+    def __init__(
+        self, before_lay: LayerHook | None = None, before_collect: LayerHook | None = None
+    ) -> None:
+        self._before_lay = before_lay
+        self._before_collect = before_collect
         self.lock = threading.RLock()
         self._layers: list[_Layer] = []
         self._owner: int | None = None
@@ -87,10 +98,14 @@ class Overlay:
                 if not self._holds_import_lock:
                     self.quiesce_timeouts += 1
                 self._owner = threading.get_ident()
+            if self._before_lay is not None:
+                self._before_lay(env)
             layer = _lay(env)
             self._layers.append(layer)
             try:
                 yield
+                if self._before_collect is not None:
+                    self._before_collect(env)
             finally:
                 self._layers.pop()
                 _collect(layer)

@@ -175,3 +175,32 @@ def test_errors_without_host_numpy_loaded(site_cache: SiteCache, tmp_path: Path)
     """
     proc = run_python(code, str(addons), str(tmp_path / "root"), str(site_a), str(site_b))
     assert proc.stdout.strip().endswith("ok")
+
+
+def test_objects_crossing_environments_after_warmup(world) -> None:
+    """numpy caches its lazy imports in C; iienv warms them so crossing objects stay sane.
+
+    Global code formatting and reducing an environment's arrays, and environment
+    code doing the same with host arrays, must work and must not poison either
+    side. (Known limit, not asserted: repr() of a *dtype* and pickling across
+    environments import by name at every call; see README.)
+    """
+    _, env_a, env_b, host_numpy = world
+    import iso_a
+    import iso_b
+
+    for np in (iso_a.np, iso_b.np):
+        x = np.arange(6.0).reshape(2, 3)
+        assert repr(x).startswith("array([[0., 1., 2.],")
+        assert str(x).startswith("[[0. 1. 2.]")
+        assert float(x.sum()) == 15.0 and float(x.mean()) == 2.5
+        assert float(x.std()) > 0 and bool(x.any()) and float(x.max()) == 5.0
+    host_array = host_numpy.arange(4.0)
+    # environment code handling a host array (Blender hands out its own numpy arrays)
+    assert iso_b.np.asarray(host_array).sum() == 6.0
+    assert "0., 1., 2., 3." in iso_b.np.array2string(iso_b.np.asarray(host_array), separator=", ")
+    # and everybody still works afterwards
+    check_errors(iso_a.raise_errors(), env_a.modules, "1.26.4")
+    check_errors(iso_b.raise_errors(), env_b.modules, "2.4.6")
+    assert repr(host_array) == "array([0., 1., 2., 3.])" and host_array.sum() == 6.0
+    assert "numpy" in env_a.warmed and "numpy" in env_b.warmed
