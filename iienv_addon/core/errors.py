@@ -50,3 +50,15 @@ class EnvironmentPurgedError(IienvError, ImportError):
 
 class InstallError(IienvError, RuntimeError):
     """pip could not install an environment's requirements."""
+
+
+class InvalidRequirementError(IienvError, ValueError):
+    """A requirement, wheel, lock file or link that cannot be installed as given."""
+
+
+class InstallCancelledError(InstallError):
+    """The user cancelled an install; the environment is as it was."""
+
+
+class InterpreterNotFoundError(InstallError):
+    """No Python matching the running one could be found to run pip."""

@@ -1,94 +1,281 @@
-"""Installing an environment's packages with real pip.
+"""Installing an environment's packages with real pip, atomically.
 
-pip installs into a staging directory next to the environment's generations;
-only a complete install is renamed into place as the next generation and made
-current by rewriting the state file. A failed install leaves the current
-generation as it was.
+pip installs into a staging directory next to the environment's generations.
+Only an install that pip finished *and* that provides every requirement (as
+``importlib.metadata`` of the staging dir sees it) is renamed into place as the
+next generation; the switch itself is the atomic rename of the state file. A
+failed, cancelled or killed install leaves the current generation untouched;
+staging debris of a killed process is removed at the next manager start.
+
+``InstallJob`` never blocks: ``poll()`` suits a Blender timer, ``wait()`` a
+script or test.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
+import queue
 import shutil
 import subprocess
-import sys
-from collections.abc import Sequence
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from .environment import STAGING_PREFIX, Environment
-from .errors import InstallError
+from .errors import InstallCancelledError, InstallError
+from .interpreter import pip_python
+from .pip_errors import diagnose
+from .requirements import CheckedRequest, Requirement, canonicalize_name, wheel_name_and_version
+
+KILL_GRACE_SECONDS = 3.0
 
 
-def pip_command(
-    target: Path,
-    requirements: Sequence[str] = (),
-    wheels: Sequence[str | os.PathLike[str]] = (),
-    find_links: Sequence[str | os.PathLike[str]] = (),
-    no_index: bool = False,
-    python: str | None = None,
-) -> list[str]:
+@dataclass(frozen=True)
+class Progress:
+    """Where an install is: ``phase``, a line for people, and an overall fraction 0..1."""
+
+    phase: str
+    message: str
+    fraction: float
+
+
+ProgressCallback = Callable[[Progress], None]
+Commit = Callable[[Path], Path]
+
+
+def pip_command(python: str, target: Path, request: CheckedRequest, no_index: bool) -> list[str]:
     cmd = [
-        python or sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--target",
-        str(target),
-        "--disable-pip-version-check",
-        "--no-input",
-        "--no-warn-script-location",
-    ]
+        python, "-m", "pip", "install", "--target", str(target),
+        "--disable-pip-version-check", "--no-input", "--no-warn-script-location",
+        "--progress-bar", "off",
+    ]  # fmt: skip
     if no_index:
         cmd.append("--no-index")
-    for link in find_links:
-        cmd += ["--find-links", str(link)]
-    cmd += [str(w) for w in wheels]
-    cmd += list(requirements)
+    for link in request.find_links:
+        cmd += ["--find-links", link]
+    if request.lock_file is not None:
+        cmd += ["--require-hashes", "-r", str(request.lock_file)]
+    cmd += [str(w) for w in request.wheels]
+    cmd += [str(r) for r in request.requirements]
     return cmd
 
 
-def install(
-    env: Environment,
-    requirements: Sequence[str] = (),
-    wheels: Sequence[str | os.PathLike[str]] = (),
-    find_links: Sequence[str | os.PathLike[str]] = (),
-    no_index: bool = False,
-) -> Path:
-    """Install into a new generation of ``env`` and make it current; return its path."""
-    if not requirements and not wheels:
-        raise InstallError(
-            f"iienv: nothing to install into environment {env.name!r}: "
-            f"give requirements or wheel files"
-        )
-    new_site = env.next_generation_dir()
-    staging = env.home / f"{STAGING_PREFIX}{new_site.name}"
-    shutil.rmtree(staging, ignore_errors=True)
-    cmd = pip_command(staging, requirements, wheels, find_links, no_index)
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        shutil.rmtree(staging, ignore_errors=True)
-        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-8:])
-        raise InstallError(
-            f"iienv: pip could not install {list(requirements) + [str(w) for w in wheels]} "
-            f"into environment {env.name!r} (exit {proc.returncode}); the environment is "
-            f"unchanged. pip said:\n{tail}"
-        )
-    os.replace(staging, new_site)
-    old_site = env.site_dir
-    env.site_dir = new_site
-    env.rescan()
-    env.save_state()
-    if (
-        old_site.parent == env.home
-        and old_site not in env.dirty_site_dirs
-        and not _loaded_from(env, old_site)
-    ):
-        shutil.rmtree(old_site, ignore_errors=True)
-    return new_site
+class InstallJob:
+    """One pip run for one environment, from staging to the switch."""
+
+    def __init__(
+        self,
+        env: Environment,
+        request: CheckedRequest,
+        commit: Commit,
+        no_index: bool = False,
+        progress: ProgressCallback | None = None,
+        python: str | None = None,
+    ) -> None:
+        self.env = env
+        self.request = request
+        self.no_index = no_index
+        self._commit = commit
+        self._callback = progress
+        self._python = python
+        self.staging = env.home / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
+        self.output: list[str] = []
+        self.progress = Progress("queued", "waiting to start", 0.0)
+        self.result: Path | None = None
+        self.error: InstallError | None = None
+        self._proc: subprocess.Popen[str] | None = None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader: threading.Thread | None = None
+        self._cancelled = False
+        self._kill_at: float | None = None
+        self._collected = 0
+
+    # ---- public -----------------------------------------------------------
+    @property
+    def done(self) -> bool:
+        return self.result is not None or self.error is not None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def start(self) -> InstallJob:
+        self._report("preparing", f"starting pip for {self.env.name!r}", 0.02)
+        try:
+            python = self._python or pip_python()
+            self.env.home.mkdir(parents=True, exist_ok=True)
+            self.staging.mkdir()
+            cmd = pip_command(python, self.staging, self.request, self.no_index)
+            env = dict(os.environ, PYTHONUNBUFFERED="1", PIP_NO_INPUT="1")
+            self._proc = subprocess.Popen(
+                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                errors="replace", env=env, stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        except InstallError as exc:
+            self._fail(exc)
+            return self
+        except OSError as exc:
+            self._fail(InstallError(
+                f"iienv: could not start pip for add-on {self.env.name!r}: {exc}. "
+                f"The environment is unchanged."
+            ))  # fmt: skip
+            return self
+        self._reader = threading.Thread(target=self._read, name="iienv-pip-reader", daemon=True)
+        self._reader.start()
+        self._report("collecting", "resolving requirements", 0.05)
+        return self
+
+    def poll(self) -> bool:
+        """Process what pip printed; finish when pip has exited. Returns ``done``."""
+        if self.done:
+            return True
+        assert self._proc is not None
+        self._drain()
+        if self._kill_at is not None and time.monotonic() > self._kill_at:
+            self._proc.kill()
+        if self._proc.poll() is None or (self._reader is not None and self._reader.is_alive()):
+            return False
+        self._drain()
+        self._finish(self._proc.returncode)
+        return True
+
+    def wait(self, timeout: float | None = None) -> Path:
+        """Block until done; return the new site dir or raise the install's error."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self.poll():
+            if deadline is not None and time.monotonic() > deadline:
+                self.cancel()
+                deadline = None
+            time.sleep(0.05)
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+    def cancel(self) -> None:
+        """Stop pip (terminate, then kill) and roll back; poll() finishes the job."""
+        if self.done or self._cancelled:
+            return
+        self._cancelled = True
+        self._report("cancelling", "stopping pip", self.progress.fraction)
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            self._kill_at = time.monotonic() + KILL_GRACE_SECONDS
+
+    # ---- internals --------------------------------------------------------
+    def _read(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        for line in self._proc.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                line = self._lines.get_nowait()
+            except queue.Empty:
+                return
+            if line is None:
+                continue
+            self.output.append(line)
+            self._progress_from(line)
+
+    def _progress_from(self, line: str) -> None:
+        text = line.strip()
+        if text.startswith(("Collecting ", "Processing ", "Looking in links")):
+            self._collected += 1
+            fraction = 0.05 + 0.45 * (1 - 0.7**self._collected)
+            self._report("collecting", text, fraction)
+        elif text.startswith(("Downloading ", "Using cached ", "Obtaining ")):
+            self._report("downloading", text, max(self.progress.fraction, 0.3))
+        elif text.startswith("Installing collected packages"):
+            self._report("installing", text, 0.6)
+        elif text.startswith("Successfully installed"):
+            self._report("installing", text, 0.8)
+
+    def _finish(self, returncode: int) -> None:
+        if self._cancelled:
+            self._fail(InstallCancelledError(
+                f"iienv: installing the environment of add-on {self.env.name!r} was "
+                f"cancelled; the environment is unchanged"
+            ))  # fmt: skip
+            return
+        if returncode != 0:
+            self._fail(InstallError(
+                diagnose(self.env.name, self.output, returncode, self.no_index)
+            ))  # fmt: skip
+            return
+        self._report("verifying", "checking what pip installed", 0.85)
+        problem = verify(self.staging, self.request)
+        if problem:
+            self._fail(InstallError(
+                f"iienv: installing the environment of add-on {self.env.name!r} failed: "
+                f"pip finished, but {problem}. The environment is unchanged."
+            ))  # fmt: skip
+            return
+        self._report("switching", "making the new environment current", 0.95)
+        try:
+            self.result = self._commit(self.staging)
+        except OSError as exc:
+            self._fail(InstallError(
+                f"iienv: could not switch the environment of add-on {self.env.name!r} to the "
+                f"new install ({exc}); the environment is unchanged"
+            ))  # fmt: skip
+            return
+        self._report("done", f"installed into {self.result.name}", 1.0)
+
+    def _fail(self, error: InstallError) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+        self.error = error
+        phase = "cancelled" if isinstance(error, InstallCancelledError) else "failed"
+        self._report(phase, str(error).split("\n", 1)[0], 1.0)
+
+    def _report(self, phase: str, message: str, fraction: float) -> None:
+        self.progress = Progress(phase, message, fraction)
+        if self._callback is not None:
+            self._callback(self.progress)
 
 
-def _loaded_from(env: Environment, site: Path) -> bool:
-    prefix = str(site) + os.sep
-    return any(
-        (getattr(m, "__file__", None) or "").startswith(prefix) for m in env.modules.values()
-    )
+def installed_versions(site_dir: Path) -> dict[str, str]:
+    """Canonical distribution name -> version, as importlib.metadata sees ``site_dir``."""
+    found: dict[str, str] = {}
+    for dist in importlib.metadata.distributions(path=[str(site_dir)]):
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(canonicalize_name(name), dist.version)
+    return found
+
+
+def verify(site_dir: Path, request: CheckedRequest) -> str | None:
+    """Why ``site_dir`` does not satisfy ``request``, or None if it does."""
+    found = installed_versions(site_dir)
+    wanted: list[Requirement] = list(request.requirements)
+    for wheel in request.wheels:
+        name, version = wheel_name_and_version(wheel)
+        wanted.append(Requirement(f"{name}=={version}"))
+    if request.lock_file is not None:
+        wanted += _lock_requirements(request.lock_file)
+    for req in wanted:
+        if req.marker is not None and not req.marker.evaluate():
+            continue
+        have = found.get(canonicalize_name(req.name))
+        if have is None:
+            return f"{req.name} is not in the new environment"
+        if req.specifier and not req.specifier.contains(have, prereleases=True):
+            return f"{req.name} {have} does not satisfy {req}"
+    return None
+
+
+def _lock_requirements(lock_file: Path) -> list[Requirement]:
+    text = lock_file.read_text(encoding="utf-8").replace("\\\n", " ")
+    reqs = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        reqs.append(Requirement(line.split(" --", 1)[0].strip()))
+    return reqs

@@ -17,12 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, ModuleType
 
-from . import installer
 from .environment import (
     STATE_FILE,
     Environment,
     copy_generation,
-    generation_number,
     is_shared_library,
 )
 from .errors import (
@@ -33,8 +31,10 @@ from .errors import (
 )
 from .finder import MARKER, IienvFinder, calling_env
 from .import_hook import TransientAliases, make_builtins, make_import
+from .installer import InstallJob, ProgressCallback
 from .names import check_env_name, check_module_name
 from .overlay import Overlay
+from .requirements import check_request
 from .warmup import WARMERS
 
 
@@ -232,6 +232,33 @@ class Manager:
         env.builtins["__import__"](module)
         return env.modules.get(module) or importlib.import_module(module)
 
+    def start_install(
+        self,
+        name: str | Environment,
+        requirements: Iterable[str] = (),
+        wheels: Iterable[str | os.PathLike[str]] = (),
+        find_links: Iterable[str | os.PathLike[str]] = (),
+        no_index: bool = False,
+        lock_file: str | os.PathLike[str] | None = None,
+        allow_urls: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> InstallJob:
+        """Validate the request and start pip without waiting (poll the returned job).
+
+        Everything is checked before pip runs; a bad request raises
+        InvalidRequirementError and touches nothing.
+        """
+        env = self.get(name)
+        request = check_request(env.name, requirements, wheels, find_links, lock_file, allow_urls)
+        job = InstallJob(
+            env,
+            request,
+            commit=lambda staging: self._commit_generation(env, staging),
+            no_index=no_index,
+            progress=progress,
+        )
+        return job.start()
+
     def install(
         self,
         name: str | Environment,
@@ -239,17 +266,40 @@ class Manager:
         wheels: Iterable[str | os.PathLike[str]] = (),
         find_links: Iterable[str | os.PathLike[str]] = (),
         no_index: bool = False,
+        lock_file: str | os.PathLike[str] | None = None,
+        allow_urls: bool = False,
+        progress: ProgressCallback | None = None,
     ) -> Path:
-        """Install packages into a new generation of ``name`` with pip; return its site dir.
+        """Install into a new generation of ``name`` and make it current; return its site dir.
 
         Modules already loaded keep running from the old generation until the
         environment is purged; the next import after the purge loads the new one.
+        Raises InstallError (with pip's cause and what to do) and then the
+        environment is exactly as before.
         """
-        env = self.get(name)
+        job = self.start_install(
+            name, requirements, wheels, find_links, no_index, lock_file, allow_urls, progress
+        )
+        return job.wait()
+
+    def _commit_generation(self, env: Environment, staging: Path) -> Path:
+        """Rename a verified staging dir into place and switch to it (the state file rename)."""
         with self._overlay.lock:
-            return installer.install(
-                env, list(requirements), list(wheels), list(find_links), no_index
-            )
+            new_site = env.next_generation_dir()
+            os.replace(staging, new_site)
+            old_site = env.site_dir
+            env.site_dir = new_site
+            try:
+                env.save_state()
+            except OSError:
+                env.site_dir = old_site
+                shutil.rmtree(new_site, ignore_errors=True)
+                raise
+            env.rescan()
+            retire = old_site.parent == env.home and old_site not in env.dirty_site_dirs
+            if retire and not any(_is_under(_file_of(m), old_site) for m in env.modules.values()):
+                shutil.rmtree(old_site, ignore_errors=True)
+        return new_site
 
     def purge(self, name: str | Environment, owners: bool = True) -> PurgeResult:
         """Forget every module environment ``name`` loaded; the next import loads afresh.
@@ -284,10 +334,12 @@ class Manager:
                 os.replace(staging, new_site)
                 env.site_dir = new_site
                 env.save_state()
-                if generation_number(old_site) and old_site.parent == env.home:
-                    # POSIX keeps mapped files alive after unlink; elsewhere the
-                    # next manager start removes what could not be deleted now.
-                    shutil.rmtree(old_site, ignore_errors=True)
+            # Nothing iienv holds is loaded from older generations any more. POSIX
+            # keeps mapped files alive after unlink; elsewhere the next manager
+            # start removes what could not be deleted now.
+            for generation in env.generations():
+                if generation != env.site_dir:
+                    shutil.rmtree(generation, ignore_errors=True)
             env.dirty_site_dirs.clear()
             env.warmed.clear()
             env.rescan()
@@ -367,7 +419,13 @@ def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[obje
     return removed
 
 
+def _file_of(module: ModuleType) -> str:
+    return getattr(module, "__file__", None) or ""
+
+
 def _is_under(path: str, directory: Path) -> bool:
+    if not path:
+        return False
     try:
         return Path(path).resolve().is_relative_to(directory)
     except (OSError, ValueError):

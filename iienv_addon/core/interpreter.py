@@ -1,0 +1,85 @@
+"""Finding the Python interpreter that pip must run with.
+
+Inside Blender ``sys.executable`` is not always the interpreter Blender embeds:
+Debian's ``blender`` embeds the system libpython but ``sys.executable`` is
+whatever ``python3`` comes first on ``PATH`` (see DESIGN.md). Installing with a
+different Python would produce wheels for the wrong ABI, so every candidate is
+asked for its version and cache tag and must match the running interpreter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import InterpreterNotFoundError
+
+_PROBE = (
+    "import json, sys; print(json.dumps([list(sys.version_info[:2]), "
+    "sys.implementation.cache_tag, __import__('importlib.util').util.find_spec('pip') "
+    "is not None]))"
+)
+
+
+def candidates(
+    executable: str | None = None,
+    prefixes: Iterable[str] | None = None,
+    version: tuple[int, int] | None = None,
+    windows: bool | None = None,
+) -> list[str]:
+    """Interpreter paths to try, best first (parameters default to this process)."""
+    executable = sys.executable if executable is None else executable
+    major, minor = version or sys.version_info[:2]
+    windows = os.name == "nt" if windows is None else windows
+    if prefixes is None:
+        prefixes = [sys.prefix, sys.exec_prefix, sys.base_prefix, sys.base_exec_prefix]
+    out: list[str] = []
+    if executable and Path(executable).name.lower().startswith("python"):
+        out.append(executable)
+    for prefix in prefixes:
+        if windows:
+            out += [str(Path(prefix, "python.exe")), str(Path(prefix, "bin", "python.exe"))]
+        else:
+            out += [
+                str(Path(prefix, "bin", f"python{major}.{minor}")),
+                str(Path(prefix, "bin", f"python{major}")),
+            ]
+    seen: set[str] = set()
+    return [c for c in out if not (c in seen or seen.add(c))]  # type: ignore[func-returns-value]
+
+
+@lru_cache(maxsize=1)
+def pip_python() -> str:
+    """The first candidate with this interpreter's version, cache tag and pip."""
+    want = [list(sys.version_info[:2]), sys.implementation.cache_tag]
+    tried: list[str] = []
+    for path in candidates():
+        if not os.path.isfile(path):
+            continue
+        try:
+            out = subprocess.run(
+                [path, "-c", _PROBE], capture_output=True, text=True, timeout=30, check=False
+            ).stdout
+            version, tag, has_pip = json.loads(out.strip().splitlines()[-1])
+        except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
+            tried.append(f"{path} (does not run)")
+            continue
+        if [version, tag] != want:
+            tried.append(f"{path} (Python {version[0]}.{version[1]})")
+            continue
+        if not has_pip:
+            tried.append(f"{path} (no pip)")
+            continue
+        return path
+    running = ".".join(map(str, sys.version_info[:3]))
+    raise InterpreterNotFoundError(
+        f"iienv: cannot find a Python {running} with pip to install packages with "
+        f"(tried: {', '.join(tried) or 'nothing found'}). Install pip for this Python "
+        f"(e.g. 'python{sys.version_info[0]}.{sys.version_info[1]} -m ensurepip', or Debian's "
+        f"python3-pip) and try again"
+    )

@@ -1,0 +1,170 @@
+"""Checking what users ask to install, before pip sees any of it.
+
+Requirement strings come from add-on manifests and UI text fields; a string
+that pip would read as an option (``--index-url evil``) or a URL nobody meant
+to allow must be refused with a message that says which add-on and which
+string, before anything on disk changes.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidRequirementError
+
+try:  # pip vendors packaging; Blender ships pip, so this is always there when pip is
+    from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
+    from pip._vendor.packaging.tags import sys_tags
+    from pip._vendor.packaging.utils import (
+        InvalidWheelFilename,
+        canonicalize_name,
+        parse_wheel_filename,
+    )
+except ImportError:  # pragma: no cover - a Python without pip cannot install anyway
+    from packaging.requirements import InvalidRequirement, Requirement  # type: ignore
+    from packaging.tags import sys_tags  # type: ignore
+    from packaging.utils import (  # type: ignore
+        InvalidWheelFilename,
+        canonicalize_name,
+        parse_wheel_filename,
+    )
+
+__all__ = [
+    "CheckedRequest",
+    "Requirement",
+    "canonicalize_name",
+    "check_request",
+    "wheel_name_and_version",
+]
+
+
+@dataclass(frozen=True)
+class CheckedRequest:
+    """An install request that passed every check."""
+
+    requirements: tuple[Requirement, ...]
+    wheels: tuple[Path, ...]
+    find_links: tuple[str, ...]
+    lock_file: Path | None
+
+
+def check_requirement(addon: str, text: object, allow_urls: bool = False) -> Requirement:
+    """Parse one PEP 508 requirement string or raise InvalidRequirementError."""
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: requirement {text!r} is not a requirement string; "
+            f"write it like 'numpy==1.26.4' or 'requests>=2.31'"
+        )
+    stripped = text.strip()
+    if stripped.startswith("-"):
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: requirement {text!r} looks like a pip option; "
+            f"options are not accepted in requirements (use find_links / no_index / a lock file)"
+        )
+    if any(c in stripped for c in "\r\n\0"):
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: requirement {text!r} contains a line break or NUL; "
+            f"give one requirement per list item"
+        )
+    try:
+        req = Requirement(stripped)
+    except InvalidRequirement as exc:
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: requirement {text!r} is not valid PEP 508 ({exc}); "
+            f"write it like 'numpy==1.26.4'"
+        ) from None
+    if req.url and not allow_urls:
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: requirement {text!r} installs from a URL, which is "
+            f"not allowed unless the caller passes allow_urls=True; prefer a version from the "
+            f"package index or a wheel file"
+        )
+    return req
+
+
+def wheel_name_and_version(path: Path) -> tuple[str, str]:
+    name, version, _build, _tags = parse_wheel_filename(path.name)
+    return str(name), str(version)
+
+
+def check_wheel(addon: str, wheel: object) -> Path:
+    """A wheel file that exists and that this interpreter can install."""
+    if not isinstance(wheel, (str, os.PathLike)):
+        raise InvalidRequirementError(f"iienv: add-on {addon!r}: wheel {wheel!r} is not a path")
+    path = Path(wheel).expanduser()
+    if not path.is_file():
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: wheel file {str(path)!r} does not exist; check the path "
+            f"(relative paths are relative to {os.getcwd()!r})"
+        )
+    try:
+        _name, _version, _build, tags = parse_wheel_filename(path.name)
+    except InvalidWheelFilename as exc:
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: {path.name!r} is not a wheel file name ({exc})"
+        ) from None
+    supported = set(sys_tags())
+    if not supported & set(tags):
+        best = next(iter(sys_tags()))
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: wheel {path.name!r} does not fit this Blender's Python "
+            f"(needs one of {sorted(str(t) for t in tags)[:3]}; this interpreter is e.g. "
+            f"{best}); get the wheel built for it"
+        )
+    return path.resolve()
+
+
+def check_request(
+    addon: str,
+    requirements: object = (),
+    wheels: object = (),
+    find_links: object = (),
+    lock_file: object = None,
+    allow_urls: bool = False,
+) -> CheckedRequest:
+    """Validate everything in an install request; raise on the first problem."""
+    reqs = tuple(check_requirement(addon, r, allow_urls) for r in _as_list(addon, requirements))
+    paths = tuple(check_wheel(addon, w) for w in _as_list(addon, wheels))
+    links: list[str] = []
+    for link in _as_list(addon, find_links):
+        if not isinstance(link, (str, os.PathLike)) or str(link).startswith("-"):
+            raise InvalidRequirementError(
+                f"iienv: add-on {addon!r}: find_links entry {link!r} must be a directory or URL"
+            )
+        text = str(link)
+        if "://" not in text and not Path(text).is_dir():
+            raise InvalidRequirementError(
+                f"iienv: add-on {addon!r}: find_links directory {text!r} does not exist"
+            )
+        links.append(text)
+    lock: Path | None = None
+    if lock_file is not None:
+        if not isinstance(lock_file, (str, os.PathLike)) or not Path(lock_file).is_file():
+            raise InvalidRequirementError(
+                f"iienv: add-on {addon!r}: lock file {lock_file!r} does not exist"
+            )
+        lock = Path(lock_file).resolve()
+    if not reqs and not paths and lock is None:
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: nothing to install; give requirements, wheel files or "
+            f"a lock file"
+        )
+    return CheckedRequest(reqs, paths, tuple(links), lock)
+
+
+def _as_list(addon: str, value: object) -> list[object]:
+    if value is None:
+        return []
+    if isinstance(value, (str, bytes, os.PathLike)):
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: expected a list, got the single value {value!r}; "
+            f"wrap it in a list"
+        )
+    try:
+        return list(value)  # type: ignore[call-overload]
+    except TypeError:
+        raise InvalidRequirementError(
+            f"iienv: add-on {addon!r}: expected a list, got {value!r}"
+        ) from None
