@@ -3,9 +3,7 @@ PYTHON ?= python3.11
 VENV ?= .venv
 VPY := $(VENV)/bin/python
 WHEELHOUSE ?= wheelhouse
-# Test wheels: two numpy versions for environments, one for the host, and two
-# versions of a pure-Python package. Downloaded once, then installed offline.
-TEST_WHEELS := numpy==1.26.4 numpy==2.4.6 numpy==1.24.4 six==1.16.0 six==1.17.0
+# Test wheels (scripts/test-wheels.txt) are downloaded once, then installed offline.
 HOST_NUMPY := numpy==1.24.4
 
 .PHONY: venv wheels test test-fast bench lint demo cpython-import-tests clean
@@ -17,8 +15,8 @@ $(VENV)/.stamp: requirements-dev.txt
 
 venv: $(VENV)/.stamp
 
-$(WHEELHOUSE)/.stamp: scripts/fetch_wheels.sh scripts/build_fixture_wheels.py | $(VENV)/.stamp
-	PYTHON=$(VPY) WHEELHOUSE=$(WHEELHOUSE) sh scripts/fetch_wheels.sh $(TEST_WHEELS)
+$(WHEELHOUSE)/.stamp: scripts/test-wheels.txt scripts/fetch_wheels.sh scripts/build_fixture_wheels.py | $(VENV)/.stamp
+	PYTHON=$(VPY) WHEELHOUSE=$(WHEELHOUSE) sh scripts/fetch_wheels.sh $$(grep -v '^#' scripts/test-wheels.txt)
 	$(VPY) scripts/build_fixture_wheels.py $(WHEELHOUSE)
 	touch $@
 

@@ -22,6 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+INSTALL_REQS = "numpy==1.26.4 six==1.17.0"
 LOOP_SOURCE = """
 def loop(n):
     for _ in range(n):
@@ -96,7 +97,7 @@ def run_child(kind: str, site: Path, work: Path, n: int) -> dict[str, float]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def pip_target(target: Path, requirement: str, wheelhouse: Path) -> None:
+def pip_target(target: Path, requirements: str, wheelhouse: Path) -> None:
     subprocess.run(
         [
             sys.executable,
@@ -110,7 +111,7 @@ def pip_target(target: Path, requirement: str, wheelhouse: Path) -> None:
             str(wheelhouse),
             "--target",
             str(target),
-            requirement,
+            *requirements.split(),
         ],
         check=True,
     )
@@ -126,6 +127,7 @@ def main() -> None:
         print(json.dumps(child(kind, site, work, int(n))))
         return
 
+    from iienv_addon.core import Manager, interpreter
     from iienv_addon.core.environment import copy_generation
 
     wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
@@ -158,12 +160,26 @@ def main() -> None:
             global_ratio.append(r["global"] / plain)
             env_ratio.append(r["env"] / plain)
             purge.append(r["purge"])
+        plain_install, env_install = [], []
+        manager = Manager(work / "install-root")
+        interpreter.pip_python()  # found once per process, like in Blender
+        for i in range(max(3, runs // 2)):
+            t = time.perf_counter()
+            pip_target(work / f"plain-install-{i}", INSTALL_REQS, wheelhouse)
+            plain_install.append(time.perf_counter() - t)
+            manager.create(f"inst{i}", owners=[f"inst_owner_{i}"])
+            t = time.perf_counter()
+            manager.install(
+                f"inst{i}", INSTALL_REQS.split(), find_links=[wheelhouse], no_index=True
+            )
+            env_install.append(time.perf_counter() - t)
         med = statistics.median
         plain = med(plain_ns)
         rows = [
             ("cached `import numpy`, global code", plain, plain * med(global_ratio), 1.1),
             ("cached `import numpy`, environment code", plain, plain * med(env_ratio), 3.0),
             ("cold `import numpy` 1.26.4", med(plain_cold), med(env_cold), 1.15),
+            ("install numpy+six from the wheelhouse", med(plain_install), med(env_install), 1.1),
         ]
         print(f"\niienv benchmark ({runs} runs, median; Python {sys.version.split()[0]})\n")
         print(

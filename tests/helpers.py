@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -99,3 +100,16 @@ def run_python(code: str, *args: str, timeout: int = 300) -> subprocess.Complete
     if proc.returncode != 0:
         pytest.fail(f"subprocess failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
+
+
+def tree_listing(root: Path) -> list[tuple[str, str]]:
+    """Every directory and file under ``root`` with a hash of each file's bytes."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        out.append((str(Path(dirpath).relative_to(root)) + "/", ""))
+        for name in sorted(filenames):
+            path = Path(dirpath, name)
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            out.append((str(path.relative_to(root)), digest))
+    return out

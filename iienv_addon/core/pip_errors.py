@@ -70,8 +70,11 @@ def diagnose(addon: str, output: Sequence[str], returncode: int, offline: bool) 
             cause = f"{req} is not in the wheel folder(s) given and the index is not used"
             todo = "add the wheel to the folder, or install with the package index"
         else:
-            cause = f"no release of {req} exists for this Python and platform"
-            todo = "check the name and version on the package index"
+            cause = (
+                f"no release of {req} was found for this Python and platform (or the "
+                f"package index could not be reached)"
+            )
+            todo = "check the name and version on the package index, and the network"
         return _message(addon, cause, todo, tail)
     if returncode < 0:
         return _message(addon, f"pip was stopped by signal {-returncode}", "install again", tail)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -17,22 +16,12 @@ from iienv_addon.core import (
     SiteDirError,
     UnknownEnvironmentError,
 )
-
-
-def _tree(root: Path) -> list[tuple[str, bytes]]:
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames.sort()
-        for name in sorted(filenames):
-            path = Path(dirpath, name)
-            out.append((str(path.relative_to(root)), path.read_bytes()))
-        out.append((str(Path(dirpath).relative_to(root)) + "/", b""))
-    return out
+from tests.helpers import tree_listing
 
 
 def _snapshot(manager: Manager) -> object:
     return (
-        _tree(manager.root),
+        tree_listing(manager.root),
         [(e.name, sorted(e.owners), str(e.site_dir)) for e in manager.environments()],
         list(sys.meta_path),
         sorted(sys.modules),

@@ -1,0 +1,290 @@
+"""Issue 3: environments installed, updated and removed through real pip, atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from iienv_addon.core import InstallError, Manager
+from iienv_addon.core.errors import (
+    InstallCancelledError,
+    InvalidNameError,
+    InvalidRequirementError,
+    UnknownEnvironmentError,
+)
+from iienv_addon.core.installer import Progress
+from tests.helpers import REPO, WHEELHOUSE, tree_listing, write_package
+from tests.numpy_probe import PROBE_SOURCE, check_errors, check_exercise
+
+OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
+
+
+@pytest.fixture
+def manager(tmp_path: Path, wheelhouse: Path):
+    m = Manager(tmp_path / "root")
+    m.enable()
+    yield m
+    m.disable()
+
+
+def _staging_dirs(root: Path) -> list[Path]:
+    return [p for p in root.glob("*/.staging-*")]
+
+
+def test_install_two_numpys_offline_then_update_while_loaded(
+    manager: Manager, owner_dir: Path
+) -> None:
+    write_package(owner_dir, "inst_a", PROBE_SOURCE)
+    write_package(owner_dir, "inst_b", PROBE_SOURCE)
+    manager.create("a", owners=["inst_a"])
+    manager.create("b", owners=["inst_b"])
+    phases: list[Progress] = []
+    manager.install("a", ["numpy==1.26.4"], progress=phases.append, **OFFLINE)
+    site_b = manager.install("b", ["numpy==2.4.6"], **OFFLINE)
+    seen = [p.phase for p in phases]
+    assert seen[0] == "preparing" and seen[-1] == "done"
+    for phase in ("collecting", "installing", "verifying", "switching"):
+        assert phase in seen
+    fractions = [p.fraction for p in phases]
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0
+
+    a = importlib.import_module("inst_a")
+    b = importlib.import_module("inst_b")
+    check_exercise(a.exercise(), "1.26.4", str(manager.get("a").site_dir))
+    check_exercise(b.exercise(), "2.4.6", str(site_b))
+
+    # Update B while its numpy is loaded: B keeps working from the old generation.
+    new_site = manager.install("b", ["numpy==2.2.6"], **OFFLINE)
+    assert new_site != site_b and site_b.is_dir()  # still loaded, so still on disk
+    assert manager.get("b").site_dir == new_site
+    check_exercise(b.exercise(), "2.4.6", str(site_b))
+    check_errors(b.raise_errors(), manager.get("b").modules, "2.4.6")
+    importlib.import_module("inst_b")  # cached: same module, same numpy
+    assert b.np.__version__ == "2.4.6"
+
+    del b
+    manager.purge("b")
+    assert not site_b.exists(), "the old generation is removed once nothing is loaded from it"
+    b2 = importlib.import_module("inst_b")
+    assert b2.np.__version__ == "2.2.6"
+    assert b2.np.__file__.startswith(str(new_site))
+    check_errors(b2.raise_errors(), manager.get("b").modules, "2.2.6")
+    check_exercise(a.exercise(), "1.26.4", str(manager.get("a").site_dir))  # A untouched
+
+
+def _install_six(manager: Manager, owner_dir: Path) -> Path:
+    write_package(owner_dir, "inst_six", "import six\nVERSION = six.__version__\n")
+    manager.create("six", owners=["inst_six"])
+    return manager.install("six", ["six==1.16.0"], **OFFLINE)
+
+
+def test_failed_install_leaves_previous_generation(manager: Manager, owner_dir: Path) -> None:
+    site = _install_six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("six", ["six==9.9.9"], **OFFLINE)
+    message = str(info.value)
+    assert "'six'" in message and "six==9.9.9" in message
+    assert "available: 1.16.0, 1.17.0" in message and "unchanged" in message
+    assert tree_listing(manager.root) == before
+    assert manager.get("six").site_dir == site
+    assert importlib.import_module("inst_six").VERSION == "1.16.0"
+
+
+def test_killed_pip_leaves_previous_generation(manager: Manager, owner_dir: Path) -> None:
+    site = _install_six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    job = manager.start_install("six", ["numpy==1.26.4", "six==1.17.0"], **OFFLINE)
+    assert job.pid is not None
+    while not any(p.is_dir() for p in _staging_dirs(manager.root)):
+        time.sleep(0.01)
+    time.sleep(0.5)  # let pip get going
+    os.kill(job.pid, signal.SIGKILL)
+    with pytest.raises(InstallError, match="stopped by signal 9"):
+        job.wait()
+    assert tree_listing(manager.root) == before
+    assert manager.get("six").site_dir == site
+    assert importlib.import_module("inst_six").VERSION == "1.16.0"
+
+
+def test_cancel_kills_pip_and_rolls_back(manager: Manager, owner_dir: Path) -> None:
+    _install_six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    phases: list[str] = []
+    job = manager.start_install(
+        "six", ["numpy==1.26.4"], progress=lambda p: phases.append(p.phase), **OFFLINE
+    )
+    while "collecting" not in phases:
+        job.poll()
+    job.cancel()
+    with pytest.raises(InstallCancelledError, match="cancelled"):
+        job.wait()
+    assert phases[-1] == "cancelled"
+    assert tree_listing(manager.root) == before
+
+
+def test_killed_blender_process_leaves_no_debris_after_next_start(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """The whole process (Blender, here a Python) dies mid-install, pip with it."""
+    root = tmp_path / "root"
+    m = Manager(root)
+    m.create("six", owners=["dying"])
+    site = m.install("six", ["six==1.16.0"], **OFFLINE)
+    before = tree_listing(root)
+    code = (
+        "import sys, time\nfrom iienv_addon.core import Manager\n"
+        f"m = Manager({str(root)!r})\n"
+        f"job = m.start_install('six', ['numpy==1.26.4'], find_links=[{str(WHEELHOUSE)!r}],"
+        " no_index=True)\nprint(job.pid, flush=True)\ntime.sleep(60)\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        start_new_session=True,
+    )
+    assert proc.stdout is not None
+    pip_pid = int(proc.stdout.readline())
+    time.sleep(1.0)
+    assert _staging_dirs(root), "pip should be writing into a staging dir"
+    os.killpg(proc.pid, signal.SIGKILL)  # Blender and its pip child, like a crash
+    proc.wait()
+    for _ in range(100):  # pip is in the same session, so it died too
+        try:
+            os.kill(pip_pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    again = Manager(root)
+    assert _staging_dirs(root) == []
+    assert tree_listing(root) == before
+    assert again.get("six").site_dir == site
+
+
+BAD_REQUESTS = [
+    ({"requirements": ["-r /etc/passwd"]}, "looks like a pip option"),
+    ({"requirements": ["--index-url=http://evil/simple"]}, "looks like a pip option"),
+    ({"requirements": ["numpy @ https://example.com/numpy.whl"]}, "not allowed unless"),
+    ({"requirements": ["not a requirement!!"]}, "not valid PEP 508"),
+    ({"requirements": [""]}, "not a requirement string"),
+    ({"requirements": [42]}, "not a requirement string"),
+    ({"requirements": ["six\n--pre"]}, "line break"),
+    ({"requirements": "six==1.16.0"}, "expected a list"),
+    ({"wheels": ["/no/such/file-1.0-py3-none-any.whl"]}, "does not exist"),
+    ({"wheels": ["BAD_WHEEL"]}, "does not fit this Blender's Python"),
+    ({"wheels": ["NOT_A_WHEEL"]}, "is not a wheel file name"),
+    ({"requirements": ["six"], "find_links": ["/no/such/dir"]}, "does not exist"),
+    ({"requirements": ["six"], "find_links": ["--evil"]}, "must be a directory"),
+    ({"lock_file": "/no/such/lock.txt"}, "lock file"),
+    ({}, "nothing to install"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "expected"), BAD_REQUESTS)
+def test_bad_requests_are_refused_before_pip(
+    manager: Manager, tmp_path: Path, kwargs: dict, expected: str
+) -> None:
+    manager.create("target", owners=["some_addon"])
+    bad_wheel = tmp_path / "thing-1.0-cp27-cp27m-win32.whl"
+    bad_wheel.write_bytes(b"not really a wheel")
+    not_a_wheel = tmp_path / "thing.zip"
+    not_a_wheel.write_bytes(b"zip")
+    if "wheels" in kwargs:
+        kwargs = {
+            **kwargs,
+            "wheels": [
+                {"BAD_WHEEL": str(bad_wheel), "NOT_A_WHEEL": str(not_a_wheel)}.get(w, w)
+                for w in kwargs["wheels"]
+            ],
+        }
+    before = tree_listing(manager.root)
+    with pytest.raises(InvalidRequirementError) as info:
+        manager.start_install("target", **kwargs)
+    assert expected in str(info.value) and "'target'" in str(info.value)
+    assert tree_listing(manager.root) == before
+
+
+def test_bad_environment_names_and_unknown_environment(manager: Manager) -> None:
+    before = tree_listing(manager.root)
+    for name in ("../escape", "/abs/path", "a/b", ".."):
+        with pytest.raises(InvalidNameError):
+            manager.create(name, owners=["x"])
+    with pytest.raises(UnknownEnvironmentError):
+        manager.install("missing", ["six"], **OFFLINE)
+    assert tree_listing(manager.root) == before
+    assert not (manager.root.parent / "escape").exists()
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_lock_file_with_hashes_refuses_a_tampered_wheel(
+    manager: Manager, tmp_path: Path, owner_dir: Path
+) -> None:
+    site = _install_six(manager, owner_dir)
+    wheel = WHEELHOUSE / "six-1.17.0-py2.py3-none-any.whl"
+    lock = tmp_path / "iienv.lock"
+    lock.write_text(f"six==1.17.0 \\\n    --hash=sha256:{_sha256(wheel)}\n")
+    good = manager.install("six", lock_file=lock, **OFFLINE)
+    assert good != site
+    assert (good / "six-1.17.0.dist-info").is_dir()
+
+    tampered_dir = tmp_path / "tampered"
+    tampered_dir.mkdir()
+    data = bytearray(wheel.read_bytes())
+    data[-100] ^= 0xFF
+    (tampered_dir / wheel.name).write_bytes(bytes(data))
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("six", lock_file=lock, find_links=[tampered_dir], no_index=True)
+    assert "does not match the hash" in str(info.value)
+    assert tree_listing(manager.root) == before
+
+    unhashed = tmp_path / "unhashed.lock"
+    unhashed.write_text("six==1.17.0\n")
+    with pytest.raises(InstallError, match="without a --hash"):
+        manager.install("six", lock_file=unhashed, **OFFLINE)
+    assert tree_listing(manager.root) == before
+
+
+def test_no_network_and_no_wheelhouse(
+    manager: Manager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real pip against an index that cannot be reached (a closed port on this machine)."""
+    manager.create("net", owners=["net_addon"])
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("PIP_RETRIES", "1")  # with 0, pip says nothing about the network
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("net", ["six==1.16.0"])
+    message = str(info.value)
+    assert "could not be reached" in message and "find_links" in message
+    assert tree_listing(manager.root) == before
+
+
+def test_wheel_file_install_and_uninstall(manager: Manager, owner_dir: Path) -> None:
+    write_package(owner_dir, "wheel_owner", "import six\nVERSION = six.__version__\n")
+    manager.create("w", owners=["wheel_owner"])
+    other = _install_six(manager, owner_dir)
+    site = manager.install("w", wheels=[WHEELHOUSE / "six-1.17.0-py2.py3-none-any.whl"])
+    assert importlib.import_module("wheel_owner").VERSION == "1.17.0"
+    other_before = tree_listing(other)
+    removed = manager.remove("w")
+    assert "six" in removed and "wheel_owner" in removed
+    assert not site.exists() and not (manager.root / "w").exists()
+    assert tree_listing(other) == other_before
+    assert importlib.import_module("inst_six").VERSION == "1.16.0"
+    assert [e.name for e in manager.environments()] == ["six"]
