@@ -1,9 +1,9 @@
 """Demo of iienv's engine in plain Python: two add-ons with conflicting numpy in one process.
 
 Add-on A needs numpy 1.26.4, add-on B numpy 2.4.6, and the host (Blender, here
-the plain interpreter) keeps its own numpy. Then B is purged and reinstalled
-without restarting the process. Installs come from the local wheelhouse
-(`make wheels`), so no network is needed.
+the plain interpreter) keeps its own numpy. Then B is updated while it runs,
+purged, re-imported, reinstalled and purged again, all without a restart.
+Installs come from the local wheelhouse (`make wheels`): no network needed.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from iienv_addon.core import Manager  # noqa: E402
+from iienv_addon.core.installer import Progress  # noqa: E402
 
 ADDON_SOURCE = """
 import numpy as np
@@ -31,6 +32,10 @@ def compute():
     scalar = repr(np.float64(0.1))
     return f"numpy {np.__version__:7} solve -> {x.round(3).tolist()}  repr(float64(0.1)) = {scalar}"
 """
+
+
+def _show(progress: Progress) -> None:
+    print(f"  [{progress.fraction:4.0%}] {progress.phase:11} {progress.message[:70]}")
 
 
 def main() -> None:
@@ -65,20 +70,27 @@ def main() -> None:
     )
 
     t = time.perf_counter()
-    purged = manager.purge("addon_b")
+    manager.install("addon_b", ["numpy==2.2.6"], progress=_show, **offline)
     print(
-        f"\npurged add-on B in {1000 * (time.perf_counter() - t):.0f} ms: {len(purged)} modules "
-        f"removed, {len(purged.resident_libraries)} shared libraries stay mapped"
+        f"\nupdated add-on B's environment to numpy 2.2.6 in {time.perf_counter() - t:.1f} s "
+        f"while B keeps running:"
     )
-    t = time.perf_counter()
-    manager.install("addon_b", ["numpy==2.4.6"], **offline)
-    print(
-        f"reinstalled add-on B's environment in {time.perf_counter() - t:.1f} s "
-        f"(new generation {manager.get('addon_b').site_dir.name})"
-    )
-    addon_b = importlib.import_module("addon_b")
-    print("add-on B :", addon_b.compute(), " <- fresh modules, same process")
-    print("add-on A :", addon_a.compute(), " <- untouched")
+    print("add-on B :", addon_b.compute())
+
+    for step in ("update", "reinstall"):
+        t = time.perf_counter()
+        purged = manager.purge("addon_b")
+        print(
+            f"\npurged add-on B in {1000 * (time.perf_counter() - t):.0f} ms: {len(purged)} "
+            f"modules removed, {len(purged.resident_libraries)} shared libraries stay mapped"
+        )
+        addon_b = importlib.import_module("addon_b")
+        print("add-on B :", addon_b.compute(), f" <- after the {step}, same process")
+        print("add-on A :", addon_a.compute(), " <- untouched")
+        if step == "update":
+            t = time.perf_counter()
+            manager.install("addon_b", ["numpy==2.4.6"], **offline)
+            print(f"\nreinstalled numpy 2.4.6 for add-on B in {time.perf_counter() - t:.1f} s")
     manager.disable()
     print("\niienv disabled; builtins.__import__ untouched, no environment module in sys.modules")
     shutil.rmtree(work, ignore_errors=True)

@@ -288,3 +288,24 @@ def test_wheel_file_install_and_uninstall(manager: Manager, owner_dir: Path) -> 
     assert tree_listing(other) == other_before
     assert importlib.import_module("inst_six").VERSION == "1.16.0"
     assert [e.name for e in manager.environments()] == ["six"]
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A real 6 MB filesystem (tmpfs; CI runs as root like this machine)."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)],
+                   check=True)
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_disk_full_is_named_and_leaves_environment(small_disk: Path, owner_dir: Path) -> None:
+    manager = Manager(small_disk / "root")
+    _install_six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("six", ["numpy==1.26.4"], **OFFLINE)
+    assert "the disk is full" in str(info.value) and "'six'" in str(info.value)
+    assert tree_listing(manager.root) == before
