@@ -295,8 +295,7 @@ def small_disk(tmp_path: Path):
     """A real 6 MB filesystem (tmpfs; CI runs as root like this machine)."""
     mount_point = tmp_path / "small-disk"
     mount_point.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)],
-                   check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], check=True)
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
