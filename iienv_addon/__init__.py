@@ -1,7 +1,8 @@
 """iienv: a private Python dependency environment for every Blender add-on.
 
-The Blender layer (preferences, operators, UI) is built on ``iienv_addon.core``;
-see DESIGN.md. This package is installed into Blender as the folder ``iienv``.
+The engine (``core/``) has no ``bpy``; the Blender layer is imported only by
+register(), so ``iienv_addon.core`` stays usable in plain Python. Once enabled,
+``import iienv`` gives the API below (see api.py and README.md).
 """
 
 bl_info = {
@@ -11,5 +12,50 @@ bl_info = {
     "blender": (3, 4, 0),
     "location": "Preferences > Add-ons > iienv",
     "description": "Per-add-on Python dependency environments inside one Blender process",
+    "doc_url": "",
     "category": "System",
 }
+
+from .api import (  # noqa: E402  (the public API, usable as `import iienv`)
+    EnvInfo,
+    cancel,
+    ensure_env,
+    env_of,
+    environments,
+    install,
+    purge,
+    reload,
+    start_install,
+    uninstall,
+)
+from .core import IienvError  # noqa: E402
+
+__all__ = [
+    "EnvInfo",
+    "IienvError",
+    "cancel",
+    "ensure_env",
+    "env_of",
+    "environments",
+    "install",
+    "purge",
+    "register",
+    "reload",
+    "start_install",
+    "uninstall",
+    "unregister",
+]
+
+
+def register() -> None:
+    import sys
+
+    from . import registration
+
+    registration.register(__package__ or __name__, sys.modules[__name__])
+
+
+def unregister() -> None:
+    from . import registration
+
+    registration.unregister(__package__ or __name__)

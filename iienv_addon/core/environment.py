@@ -119,6 +119,9 @@ class Environment:
         # Packages whose lazy imports were warmed in this environment (warmup.py).
         self.warmed: set[str] = set()
         self.removed = False
+        # What the current generation was installed from (requirements, wheels,
+        # find_links, no_index, lock_file), so "Update" can run it again.
+        self.request: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         return (
@@ -172,7 +175,13 @@ class Environment:
             site = str(self.site_dir.relative_to(self.home))
         except ValueError:
             site = str(self.site_dir)
-        return {"format": 1, "name": self.name, "owners": sorted(self.owners), "site_dir": site}
+        return {
+            "format": 1,
+            "name": self.name,
+            "owners": sorted(self.owners),
+            "site_dir": site,
+            "request": self.request,
+        }
 
     def save_state(self) -> None:
         """Write the state file atomically: a killed process leaves the old or the new one."""
@@ -187,7 +196,9 @@ class Environment:
         site = Path(data["site_dir"])
         if not site.is_absolute():
             site = home / site
-        return cls(data["name"], home, frozenset(data["owners"]), site)
+        env = cls(data["name"], home, frozenset(data["owners"]), site)
+        env.request = dict(data.get("request") or {})
+        return env
 
     def remove_stale_generations(self) -> list[Path]:
         """Delete generation and staging dirs other than the current one."""

@@ -97,6 +97,9 @@ class IienvFinder:
             return _wrap(spec, env)
         owner_env = self._manager._owner_env(fullname)
         if owner_env is not None:
+            prepare = self._manager.prepare_owner
+            if prepare is not None and fullname in owner_env.owners:
+                prepare(owner_env)
             return _wrap(self._find_after_me(fullname, path, target), owner_env)
         return None
 

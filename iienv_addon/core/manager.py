@@ -12,7 +12,7 @@ import importlib
 import os
 import shutil
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -64,8 +64,19 @@ class PurgeResult(list[str]):
 class Manager:
     """Environments rooted at one directory, and the import isolation for them."""
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        prepare_owner: Callable[[Environment], None] | None = None,
+    ) -> None:
+        """Environments under ``root``.
+
+        ``prepare_owner(env)`` runs when an owner's top-level package is about
+        to be imported (before its code runs), e.g. to install a declared but
+        missing environment first.
+        """
         self.root = Path(root).resolve()
+        self.prepare_owner = prepare_owner
         self.root.mkdir(parents=True, exist_ok=True)
         self._envs: dict[str, Environment] = {}
         self._by_id: dict[int, Environment] = {}
@@ -250,10 +261,17 @@ class Manager:
         """
         env = self.get(name)
         request = check_request(env.name, requirements, wheels, find_links, lock_file, allow_urls)
+        record = {
+            "requirements": [str(r) for r in request.requirements],
+            "wheels": [str(w) for w in request.wheels],
+            "find_links": list(request.find_links),
+            "no_index": no_index,
+            "lock_file": str(request.lock_file) if request.lock_file else None,
+        }
         job = InstallJob(
             env,
             request,
-            commit=lambda staging: self._commit_generation(env, staging),
+            commit=lambda staging: self._commit_generation(env, staging, record),
             no_index=no_index,
             progress=progress,
         )
@@ -282,17 +300,19 @@ class Manager:
         )
         return job.wait()
 
-    def _commit_generation(self, env: Environment, staging: Path) -> Path:
+    def _commit_generation(
+        self, env: Environment, staging: Path, record: dict[str, object]
+    ) -> Path:
         """Rename a verified staging dir into place and switch to it (the state file rename)."""
         with self._overlay.lock:
             new_site = env.next_generation_dir()
             os.replace(staging, new_site)
-            old_site = env.site_dir
-            env.site_dir = new_site
+            old_site, old_record = env.site_dir, env.request
+            env.site_dir, env.request = new_site, record
             try:
                 env.save_state()
             except OSError:
-                env.site_dir = old_site
+                env.site_dir, env.request = old_site, old_record
                 shutil.rmtree(new_site, ignore_errors=True)
                 raise
             env.rescan()

@@ -1,0 +1,319 @@
+"""The public API of iienv for other add-ons (also reachable as ``import iienv``).
+
+Every function takes the add-on's module name (its ``__package__``, e.g.
+``"my_addon"`` or ``"bl_ext.user_default.my_addon"``); the add-on's environment
+has the same name and the add-on's package is its owner. Errors derive from
+``IienvError`` and say what to do. No ``bpy`` here: the Blender layer starts a
+runtime with a host that can enable and disable add-ons.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+from .core import Environment, IienvError, Manager
+from .core.errors import InstallError, UnknownEnvironmentError
+from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
+from .core.names import check_module_name
+from .core.requirements import check_request
+from .declarations import Declaration
+
+
+class Host(Protocol):
+    """What the API needs from Blender (or a test double of it)."""
+
+    def is_enabled(self, addon: str) -> bool: ...
+    def enable(self, addon: str) -> None: ...
+    def disable(self, addon: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class EnvInfo:
+    """A snapshot of one environment, for scripts and the Preferences UI."""
+
+    addon: str
+    state: str  # "installed", "empty", "installing", "failed"
+    packages: dict[str, str]
+    modules_loaded: int
+    disk_bytes: int
+    site_dir: str
+    requirements: list[str]
+    message: str = ""
+    progress: float = 0.0
+
+
+@dataclass
+class Runtime:
+    manager: Manager
+    host: Host
+    declarations: dict[str, Declaration] = field(default_factory=dict)
+    declaration_problems: dict[str, str] = field(default_factory=dict)
+    jobs: dict[str, InstallJob] = field(default_factory=dict)
+    failures: dict[str, str] = field(default_factory=dict)
+
+
+_runtime: Runtime | None = None
+
+
+def start(manager: Manager, host: Host) -> Runtime:
+    """Called by the add-on's register(): one global runtime per Blender process."""
+    global _runtime
+    _runtime = Runtime(manager, host)
+    manager.prepare_owner = _prepare_owner
+    return _runtime
+
+
+def stop() -> None:
+    global _runtime
+    if _runtime is not None:
+        for job in _runtime.jobs.values():
+            job.cancel()
+            job.wait()
+        _runtime.manager.prepare_owner = None
+    _runtime = None
+
+
+def runtime() -> Runtime:
+    if _runtime is None:
+        raise IienvError(
+            "iienv is not running: enable the iienv add-on in Preferences > Add-ons first"
+        )
+    return _runtime
+
+
+# ---- the API ----------------------------------------------------------------
+def ensure_env(
+    addon: str,
+    requirements: Iterable[str] | None = None,
+    wheels: Iterable[str | os.PathLike[str]] = (),
+    find_links: Iterable[str | os.PathLike[str]] = (),
+    no_index: bool = False,
+    lock_file: str | os.PathLike[str] | None = None,
+) -> EnvInfo:
+    """Create ``addon``'s environment if needed and install only what is missing.
+
+    Without ``requirements`` (and wheels) the add-on's declaration is used.
+    Returns the environment's info; raises InstallError / InvalidRequirementError.
+    """
+    rt = runtime()
+    env = _env_for(rt, addon, create=True)
+    args = _request_args(rt, addon, requirements, wheels, find_links, no_index, lock_file)
+    request = check_request(
+        addon, args["requirements"], args["wheels"], args["find_links"], args["lock_file"]
+    )
+    if installed_versions(env.site_dir) and verify(env.site_dir, request) is None:
+        return info(addon)
+    rt.manager.install(env, **args)  # type: ignore[arg-type]
+    rt.failures.pop(addon, None)
+    return info(addon)
+
+
+def install(
+    addon: str,
+    requirements: Iterable[str] | None = None,
+    wheels: Iterable[str | os.PathLike[str]] = (),
+    find_links: Iterable[str | os.PathLike[str]] = (),
+    no_index: bool = False,
+    lock_file: str | os.PathLike[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> EnvInfo:
+    """(Re)install ``addon``'s environment into a new generation, blocking until done.
+
+    Without requirements: what the add-on declared, else what it was installed
+    from last time (Update). Loaded modules keep running until purge/reload.
+    """
+    job = start_install(addon, requirements, wheels, find_links, no_index, lock_file, progress)
+    job.wait()
+    return info(addon)
+
+
+def start_install(
+    addon: str,
+    requirements: Iterable[str] | None = None,
+    wheels: Iterable[str | os.PathLike[str]] = (),
+    find_links: Iterable[str | os.PathLike[str]] = (),
+    no_index: bool = False,
+    lock_file: str | os.PathLike[str] | None = None,
+    progress: ProgressCallback | None = None,
+) -> InstallJob:
+    """Start an install without blocking; ``poll_jobs()`` (a timer) finishes it."""
+    rt = runtime()
+    running = rt.jobs.get(addon)
+    if running is not None and not running.done:
+        raise InstallError(
+            f"iienv: add-on {addon!r} is being installed already; wait or cancel it first"
+        )
+    env = _env_for(rt, addon, create=True)
+    args = _request_args(rt, addon, requirements, wheels, find_links, no_index, lock_file)
+    job = rt.manager.start_install(env, progress=progress, **args)  # type: ignore[arg-type]
+    rt.jobs[addon] = job
+    rt.failures.pop(addon, None)
+    return job
+
+
+def cancel(addon: str) -> bool:
+    """Cancel ``addon``'s running install; True if there was one."""
+    job = runtime().jobs.get(addon)
+    if job is None or job.done:
+        return False
+    job.cancel()
+    return True
+
+
+def poll_jobs() -> bool:
+    """Advance running installs; True while any is still running (for a timer)."""
+    rt = runtime()
+    running = False
+    for addon, job in list(rt.jobs.items()):
+        if job.poll():
+            del rt.jobs[addon]
+            if job.error is not None:
+                rt.failures[addon] = str(job.error)
+        else:
+            running = True
+    return running
+
+
+def uninstall(addon: str) -> list[str]:
+    """Purge ``addon``'s environment and delete its files (the add-on is disabled first)."""
+    rt = runtime()
+    env = _env_for(rt, addon)
+    if rt.host.is_enabled(addon):
+        rt.host.disable(addon)
+    return list(rt.manager.remove(env))
+
+
+def purge(addon: str) -> list[str]:
+    """Forget every module of ``addon`` and its environment; returns the names removed.
+
+    An enabled add-on is disabled first (its unregister() runs while its code
+    is still loaded); enable it again to load everything afresh.
+    """
+    rt = runtime()
+    env = _env_for(rt, addon)
+    if rt.host.is_enabled(addon):
+        rt.host.disable(addon)
+    return list(rt.manager.purge(env))
+
+
+def reload(addon: str) -> list[str]:
+    """Disable ``addon``, purge it and its environment, enable it again (no restart)."""
+    rt = runtime()
+    env = _env_for(rt, addon)
+    was_enabled = rt.host.is_enabled(addon)
+    if was_enabled:
+        rt.host.disable(addon)
+    removed = list(rt.manager.purge(env))
+    if was_enabled:
+        rt.host.enable(addon)
+    return removed
+
+
+def environments() -> list[EnvInfo]:
+    """Every environment, declared ones not installed yet included."""
+    rt = runtime()
+    names = {e.name for e in rt.manager.environments()} | set(rt.declarations)
+    return [info(name) for name in sorted(names)]
+
+
+def env_of(module_or_name: ModuleType | str) -> EnvInfo | None:
+    """The environment a module (or module name) belongs to, or None for global code."""
+    env = runtime().manager.env_of(module_or_name)
+    return None if env is None else info(env.name)
+
+
+def info(addon: str) -> EnvInfo:
+    rt = runtime()
+    job = rt.jobs.get(addon)
+    env = rt.manager._envs.get(addon)
+    declared = rt.declarations.get(addon)
+    requirements = list(declared.requirements) if declared else []
+    if env is None:
+        state = "installing" if job else ("failed" if addon in rt.failures else "empty")
+        return EnvInfo(addon, state, {}, 0, 0, "", requirements, rt.failures.get(addon, ""))
+    packages = installed_versions(env.site_dir)
+    requirements = list(env.request.get("requirements") or requirements)
+    if job is not None:
+        state, message, fraction = "installing", job.progress.message, job.progress.fraction
+    elif addon in rt.failures:
+        state, message, fraction = "failed", rt.failures[addon], 0.0
+    else:
+        state, message, fraction = ("installed" if packages else "empty"), "", 0.0
+    loaded = len(env.modules) + sum(1 for n in list(sys.modules) if env.owns_name(n))
+    return EnvInfo(
+        addon, state, packages, loaded, _disk_bytes(env.home), str(env.site_dir),
+        requirements, message, fraction,
+    )  # fmt: skip
+
+
+# ---- internals --------------------------------------------------------------
+def _env_for(rt: Runtime, addon: str, create: bool = False) -> Environment:
+    check_module_name(addon, "add-on module name")
+    env = rt.manager._envs.get(addon)
+    if env is not None:
+        return env
+    if not create:
+        raise UnknownEnvironmentError(addon, [e.name for e in rt.manager.environments()])
+    return rt.manager.create(addon, owners=[addon])
+
+
+def _request_args(
+    rt: Runtime,
+    addon: str,
+    requirements: Iterable[str] | None,
+    wheels: Iterable[str | os.PathLike[str]],
+    find_links: Iterable[str | os.PathLike[str]],
+    no_index: bool,
+    lock_file: str | os.PathLike[str] | None,
+) -> dict[str, object]:
+    if requirements is not None or wheels or lock_file is not None:
+        return {
+            "requirements": list(requirements or []),
+            "wheels": list(wheels),
+            "find_links": list(find_links),
+            "no_index": no_index,
+            "lock_file": lock_file,
+        }
+    declared = rt.declarations.get(addon)
+    if declared is not None:
+        return {**declared.install_arguments(), "lock_file": None}
+    env = rt.manager._envs.get(addon)
+    if env is not None and env.request:
+        return {key: env.request.get(key) for key in _REQUEST_KEYS}
+    raise InstallError(
+        f"iienv: add-on {addon!r} declares no requirements and none were given; pass "
+        f"requirements=[...] or add an [iienv] table to its manifest / iienv.toml"
+    )
+
+
+_REQUEST_KEYS = ("requirements", "wheels", "find_links", "no_index", "lock_file")
+
+
+def _prepare_owner(env: Environment) -> None:
+    """Before a declared add-on's first import: install its environment if it is empty."""
+    rt = _runtime
+    if rt is None or env.name not in rt.declarations or installed_versions(env.site_dir):
+        return
+    print(f"iienv: installing the environment of {env.name!r} before its first import")
+    try:
+        ensure_env(env.name)
+    except IienvError as exc:
+        rt.failures[env.name] = str(exc)
+        raise ImportError(str(exc)) from None
+
+
+def _disk_bytes(path: Path) -> int:
+    total = 0
+    for dirpath, _dirnames, filenames in os.walk(path):
+        for name in filenames:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+            except OSError:
+                pass
+    return total

@@ -1,0 +1,44 @@
+"""What iienv needs from Blender itself: paths, and enabling/disabling add-ons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import addon_utils
+import bpy
+
+
+class BlenderHost:
+    """Enables and disables add-ons through Blender's own addon_utils."""
+
+    def is_enabled(self, addon: str) -> bool:
+        return addon in bpy.context.preferences.addons
+
+    def enable(self, addon: str) -> None:
+        mod = addon_utils.enable(addon, default_set=True, handle_error=_raise)
+        if mod is None:
+            raise RuntimeError(f"iienv: Blender could not enable add-on {addon!r}")
+
+    def disable(self, addon: str) -> None:
+        addon_utils.disable(addon, default_set=True, handle_error=_raise)
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+def environments_root(package: str) -> Path:
+    """Where environments live: the extension's user dir, or a user data dir (legacy)."""
+    if package.startswith("bl_ext."):
+        return Path(bpy.utils.extension_path_user(package, path="environments", create=True))
+    return Path(bpy.utils.user_resource("DATAFILES", path="iienv/environments", create=True))
+
+
+def addon_folders() -> list[tuple[str, Path]]:
+    """(module prefix, folder) of every place add-ons and extensions are installed."""
+    folders = [("", Path(p)) for p in addon_utils.paths()]
+    extensions = getattr(bpy.context.preferences, "extensions", None)
+    for repo in getattr(extensions, "repos", ()):
+        if getattr(repo, "enabled", True) and repo.directory:
+            folders.append((f"bl_ext.{repo.module}.", Path(repo.directory)))
+    return folders

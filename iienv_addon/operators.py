@@ -1,0 +1,130 @@
+"""Operators ``bpy.ops.iienv.install / cancel / uninstall / purge / reload``.
+
+Each takes ``addon`` (the add-on's module name) and reports like Blender's own
+operators: INFO on success, ERROR with the cause (headless, an ERROR report
+raises RuntimeError). In the UI an install runs in a pip subprocess polled by
+a timer, so Blender stays responsive; headless it blocks.
+"""
+
+import bpy
+from bpy.props import StringProperty
+from bpy.types import Operator
+
+from . import api
+from .core import IienvError
+
+POLL_SECONDS = 0.25
+
+
+def poll_installs() -> float | None:
+    """Timer callback: advance installs, redraw Preferences; None stops the timer."""
+    try:
+        running = api.poll_jobs()
+    except IienvError:
+        return None
+    for window in getattr(bpy.context.window_manager, "windows", ()):
+        for area in window.screen.areas:
+            if area.type == "PREFERENCES":
+                area.tag_redraw()
+    return POLL_SECONDS if running else None
+
+
+def _start_timer() -> None:
+    if not bpy.app.timers.is_registered(poll_installs):
+        bpy.app.timers.register(poll_installs, first_interval=POLL_SECONDS)
+
+
+def stop_timer() -> None:
+    if bpy.app.timers.is_registered(poll_installs):
+        bpy.app.timers.unregister(poll_installs)
+
+
+class _AddonOperator:
+    addon: StringProperty(  # type: ignore[valid-type]
+        name="Add-on",
+        description="Module name of the add-on whose environment this acts on",
+    )
+
+    def run(self) -> str:
+        raise NotImplementedError
+
+    def execute(self, context: bpy.types.Context) -> set[str]:
+        try:
+            message = self.run()
+        except (IienvError, ImportError, RuntimeError) as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, message)
+        return {"FINISHED"}
+
+
+class IIENV_OT_install(_AddonOperator, Operator):
+    """Install or update the add-on's environment from what it declares"""
+
+    bl_idname = "iienv.install"
+    bl_label = "Install / Update"
+    bl_options = {"INTERNAL"}
+
+    def run(self) -> str:
+        if bpy.app.background:
+            result = api.install(self.addon)
+            packages = ", ".join(f"{k} {v}" for k, v in sorted(result.packages.items()))
+            return f"iienv: installed {self.addon!r}: {packages}"
+        api.start_install(self.addon)
+        _start_timer()
+        return f"iienv: installing {self.addon!r} in the background"
+
+
+class IIENV_OT_cancel(_AddonOperator, Operator):
+    """Stop the running install of this add-on's environment and roll it back"""
+
+    bl_idname = "iienv.cancel"
+    bl_label = "Cancel"
+    bl_options = {"INTERNAL"}
+
+    def run(self) -> str:
+        if not api.cancel(self.addon):
+            raise IienvError(f"iienv: no install of {self.addon!r} is running")
+        return f"iienv: cancelling the install of {self.addon!r}"
+
+
+class IIENV_OT_uninstall(_AddonOperator, Operator):
+    """Disable the add-on, forget its modules and delete its environment's files"""
+
+    bl_idname = "iienv.uninstall"
+    bl_label = "Uninstall"
+    bl_options = {"INTERNAL"}
+
+    def run(self) -> str:
+        removed = api.uninstall(self.addon)
+        return f"iienv: uninstalled {self.addon!r} ({len(removed)} modules removed)"
+
+
+class IIENV_OT_purge(_AddonOperator, Operator):
+    """Forget every module of the add-on and its environment (they load afresh next time)"""
+
+    bl_idname = "iienv.purge"
+    bl_label = "Purge"
+    bl_options = {"INTERNAL"}
+
+    def run(self) -> str:
+        removed = api.purge(self.addon)
+        return (
+            f"iienv: purged {self.addon!r} ({len(removed)} modules removed); "
+            f"enable it again to load it afresh"
+        )
+
+
+class IIENV_OT_reload(_AddonOperator, Operator):
+    """Disable the add-on, purge it and its environment, and enable it again"""
+
+    bl_idname = "iienv.reload"
+    bl_label = "Reload"
+    bl_options = {"INTERNAL"}
+
+    def run(self) -> str:
+        removed = api.reload(self.addon)
+        return f"iienv: reloaded {self.addon!r} ({len(removed)} modules loaded afresh)"
+
+
+CLASSES = (IIENV_OT_install, IIENV_OT_cancel, IIENV_OT_uninstall, IIENV_OT_purge, IIENV_OT_reload)

@@ -1,0 +1,83 @@
+"""Drawing the Preferences panel: every environment, its state and its buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .api import EnvInfo
+
+_STATE_ICONS = {
+    "installed": "CHECKMARK",
+    "empty": "QUESTION",
+    "installing": "SORTTIME",
+    "failed": "ERROR",
+}
+
+
+def human_size(num_bytes: int) -> str:
+    size = float(num_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def draw_preferences(layout: Any, infos: list[EnvInfo], problems: dict[str, str]) -> None:
+    """Draw into a Blender UILayout (or anything with the same methods)."""
+    col = layout.column()
+    if not infos:
+        col.label(text="No add-on uses an iienv environment yet.", icon="INFO")
+    for info in infos:
+        _draw_env(col.box(), info)
+    for addon, problem in sorted(problems.items()):
+        box = col.box()
+        box.label(text=f"{addon}: its [iienv] declaration cannot be read", icon="ERROR")
+        for line in _wrap(problem, 90)[:4]:
+            box.label(text=line)
+
+
+def _draw_env(box: Any, info: EnvInfo) -> None:
+    row = box.row()
+    row.label(text=info.addon, icon="PACKAGE")
+    row.label(text=info.state, icon=_STATE_ICONS.get(info.state, "DOT"))
+    if info.state == "installing":
+        row = box.row()
+        if hasattr(row, "progress"):  # Blender 4.0+
+            row.progress(factor=info.progress, type="BAR", text=info.message[:80])
+        else:
+            row.label(text=f"{info.progress:.0%}  {info.message[:80]}")
+        _op(row, "iienv.cancel", "Cancel", "CANCEL", info.addon)
+        return
+    if info.packages:
+        packages = ", ".join(f"{name} {version}" for name, version in sorted(info.packages.items()))
+        for line in _wrap(packages, 90):
+            box.label(text=line)
+    elif info.requirements:
+        box.label(text="Declares: " + ", ".join(info.requirements))
+    box.label(text=f"{info.modules_loaded} modules loaded, {human_size(info.disk_bytes)} on disk")
+    if info.state == "failed":
+        for line in _wrap(info.message, 90)[:6]:
+            box.label(text=line, icon="ERROR")
+    row = box.row(align=True)
+    _op(row, "iienv.install", "Install / Update", "IMPORT", info.addon)
+    _op(row, "iienv.uninstall", "Uninstall", "TRASH", info.addon)
+    _op(row, "iienv.purge", "Purge", "X", info.addon)
+    _op(row, "iienv.reload", "Reload", "FILE_REFRESH", info.addon)
+
+
+def _op(row: Any, idname: str, text: str, icon: str, addon: str) -> None:
+    props = row.operator(idname, text=text, icon=icon)
+    props.addon = addon
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for paragraph in text.splitlines():
+        while len(paragraph) > width:
+            cut = paragraph.rfind(" ", 0, width)
+            cut = cut if cut > 0 else width
+            lines.append(paragraph[:cut])
+            paragraph = paragraph[cut:].lstrip()
+        lines.append(paragraph)
+    return lines
