@@ -12,10 +12,12 @@ class BlenderHost:
     """Enables and disables add-ons through Blender's own addon_utils."""
 
     def is_enabled(self, addon: str) -> bool:
-        return addon in bpy.context.preferences.addons
+        preferences = bpy.context.preferences
+        return preferences is not None and addon in preferences.addons
 
     def enable(self, addon: str) -> None:
-        mod = addon_utils.enable(addon, default_set=True, handle_error=_raise)
+        # (fake-bpy-module's stub says enable() returns None; it returns the module)
+        mod = addon_utils.enable(addon, default_set=True, handle_error=_raise)  # type: ignore[func-returns-value]
         if mod is None:
             raise RuntimeError(f"iienv: Blender could not enable add-on {addon!r}")
 
@@ -36,7 +38,8 @@ def environments_root(package: str) -> Path:
 
 def addon_folders() -> list[tuple[str, Path]]:
     """(module prefix, folder) of every place add-ons and extensions are installed."""
-    folders = [("", Path(p)) for p in addon_utils.paths()]
+    paths: list[str] = addon_utils.paths()  # type: ignore[func-returns-value,assignment]
+    folders = [("", Path(p)) for p in paths]
     extensions = getattr(bpy.context.preferences, "extensions", None)
     for repo in getattr(extensions, "repos", ()):
         if getattr(repo, "enabled", True) and repo.directory:

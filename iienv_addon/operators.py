@@ -39,7 +39,7 @@ def stop_timer() -> None:
         bpy.app.timers.unregister(poll_installs)
 
 
-class _AddonOperator:
+class _AddonOperator(Operator):
     addon: StringProperty(  # type: ignore[valid-type]
         name="Add-on",
         description="Module name of the add-on whose environment this acts on",
@@ -48,7 +48,7 @@ class _AddonOperator:
     def run(self) -> str:
         raise NotImplementedError
 
-    def execute(self, context: bpy.types.Context) -> set[str]:
+    def execute(self, context: bpy.types.Context) -> set[str]:  # type: ignore[override]
         try:
             message = self.run()
         except (IienvError, ImportError, RuntimeError) as exc:
@@ -58,7 +58,7 @@ class _AddonOperator:
         return {"FINISHED"}
 
 
-class IIENV_OT_install(_AddonOperator, Operator):
+class IIENV_OT_install(_AddonOperator):
     """Install or update the add-on's environment from what it declares"""
 
     bl_idname = "iienv.install"
@@ -75,7 +75,7 @@ class IIENV_OT_install(_AddonOperator, Operator):
         return f"iienv: installing {self.addon!r} in the background"
 
 
-class IIENV_OT_cancel(_AddonOperator, Operator):
+class IIENV_OT_cancel(_AddonOperator):
     """Stop the running install of this add-on's environment and roll it back"""
 
     bl_idname = "iienv.cancel"
@@ -88,7 +88,7 @@ class IIENV_OT_cancel(_AddonOperator, Operator):
         return f"iienv: cancelling the install of {self.addon!r}"
 
 
-class IIENV_OT_uninstall(_AddonOperator, Operator):
+class IIENV_OT_uninstall(_AddonOperator):
     """Disable the add-on, forget its modules and delete its environment's files"""
 
     bl_idname = "iienv.uninstall"
@@ -100,7 +100,7 @@ class IIENV_OT_uninstall(_AddonOperator, Operator):
         return f"iienv: uninstalled {self.addon!r} ({len(removed)} modules removed)"
 
 
-class IIENV_OT_purge(_AddonOperator, Operator):
+class IIENV_OT_purge(_AddonOperator):
     """Forget every module of the add-on and its environment (they load afresh next time)"""
 
     bl_idname = "iienv.purge"
@@ -115,7 +115,7 @@ class IIENV_OT_purge(_AddonOperator, Operator):
         )
 
 
-class IIENV_OT_reload(_AddonOperator, Operator):
+class IIENV_OT_reload(_AddonOperator):
     """Disable the add-on, purge it and its environment, and enable it again"""
 
     bl_idname = "iienv.reload"

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import bpy
 
 from . import api, operators, preferences
-from .core import Manager
+from .core import Environment, IienvError, Manager
 from .core.finder import MARKER
-from .declarations import scan
+from .declarations import read_declaration, scan
 from .host import BlenderHost, addon_folders, environments_root
 
 _manager: Manager | None = None
@@ -25,11 +26,46 @@ def register(package: str, package_module: object) -> None:
     runtime = api.start(_manager, BlenderHost())
     if package != "iienv":
         sys.modules.setdefault("iienv", package_module)  # type: ignore[arg-type]
-    runtime.declarations, runtime.declaration_problems = scan(addon_folders())
+    folders = addon_folders()
+    runtime.declarations, runtime.declaration_problems = scan(folders)
     for addon in runtime.declarations:
         if addon not in _manager._envs and _manager._owner_env(addon) is None:
             _manager.create(addon, owners=[addon])
+    _manager.discover_owner = OwnerDiscovery(runtime, folders)
     _attach_late(runtime)
+
+
+class OwnerDiscovery:
+    """Finds the declaration of an add-on installed after iienv started, at its first import."""
+
+    def __init__(self, runtime: api.Runtime, folders: list[tuple[str, Path]]) -> None:
+        self.runtime = runtime
+        self.folders = folders
+        self.checked: set[str] = set()
+
+    def __call__(self, fullname: str) -> Environment | None:
+        if fullname in self.checked:
+            return None
+        parts = fullname.split(".")
+        if not (len(parts) == 1 or (len(parts) == 3 and parts[0] == "bl_ext")):
+            return None
+        self.checked.add(fullname)
+        prefix, name = fullname[: -len(parts[-1])], parts[-1]
+        for folder_prefix, folder in self.folders:
+            directory = folder / name
+            if folder_prefix != prefix or not (directory / "__init__.py").is_file():
+                continue
+            try:
+                declaration = read_declaration(fullname, directory)
+            except IienvError as exc:
+                self.runtime.declaration_problems[fullname] = str(exc)
+                return None
+            if declaration is None:
+                return None
+            manager = self.runtime.manager
+            self.runtime.declarations[fullname] = declaration
+            return manager._envs.get(fullname) or manager.create(fullname, owners=[fullname])
+        return None
 
 
 def _attach_late(runtime: api.Runtime) -> None:

@@ -96,6 +96,8 @@ class IienvFinder:
             spec = PathFinder.find_spec(fullname, search, target)
             return _wrap(spec, env)
         owner_env = self._manager._owner_env(fullname)
+        if owner_env is None and self._manager.discover_owner is not None:
+            owner_env = self._manager.discover_owner(fullname)
         if owner_env is not None:
             prepare = self._manager.prepare_owner
             if prepare is not None and fullname in owner_env.owners:

@@ -77,6 +77,9 @@ class Manager:
         """
         self.root = Path(root).resolve()
         self.prepare_owner = prepare_owner
+        # discover_owner(name) may create an environment for a package imported
+        # for the first time that is not owned yet (a host finding declarations).
+        self.discover_owner: Callable[[str], Environment | None] | None = None
         self.root.mkdir(parents=True, exist_ok=True)
         self._envs: dict[str, Environment] = {}
         self._by_id: dict[int, Environment] = {}
