@@ -102,11 +102,12 @@ def ensure_env(
     Returns the environment's info; raises InstallError / InvalidRequirementError.
     """
     rt = runtime()
-    env = _env_for(rt, addon, create=True)
+    check_module_name(addon, "add-on module name")
     args = _request_args(rt, addon, requirements, wheels, find_links, no_index, lock_file)
     request = check_request(
         addon, args["requirements"], args["wheels"], args["find_links"], args["lock_file"]
     )
+    env = _env_for(rt, addon, create=True)  # only once the request is known to be valid
     if installed_versions(env.site_dir) and verify(env.site_dir, request) is None:
         return info(addon)
     rt.manager.install(env, **args)  # type: ignore[arg-type]
@@ -149,8 +150,12 @@ def start_install(
         raise InstallError(
             f"iienv: add-on {addon!r} is being installed already; wait or cancel it first"
         )
-    env = _env_for(rt, addon, create=True)
+    check_module_name(addon, "add-on module name")
     args = _request_args(rt, addon, requirements, wheels, find_links, no_index, lock_file)
+    check_request(
+        addon, args["requirements"], args["wheels"], args["find_links"], args["lock_file"]
+    )
+    env = _env_for(rt, addon, create=True)  # only once the request is known to be valid
     job = rt.manager.start_install(env, progress=progress, **args)  # type: ignore[arg-type]
     rt.jobs[addon] = job
     rt.failures.pop(addon, None)
@@ -259,7 +264,12 @@ def _env_for(rt: Runtime, addon: str, create: bool = False) -> Environment:
     if env is not None:
         return env
     if not create:
-        raise UnknownEnvironmentError(addon, [e.name for e in rt.manager.environments()])
+        raise UnknownEnvironmentError(
+            addon,
+            [e.name for e in rt.manager.environments()],
+            "check the add-on's module name, or install its environment first "
+            "(ensure_env / Install in Preferences > Add-ons > iienv)",
+        )
     return rt.manager.create(addon, owners=[addon])
 
 

@@ -15,13 +15,13 @@ class IienvError(Exception):
 class UnknownEnvironmentError(IienvError, KeyError):
     """An environment name that the manager does not know."""
 
-    def __init__(self, name: str, known: list[str]) -> None:
+    def __init__(self, name: str, known: list[str], hint: str | None = None) -> None:
         self.name = name
         self.known = known
         listing = ", ".join(sorted(known)) if known else "none yet"
+        hint = hint or f"create it first with Manager.create({name!r}, owners=[...])"
         super().__init__(
-            f"iienv: there is no environment named {name!r} (known: {listing}); "
-            f"create it first with Manager.create({name!r}, owners=[...])"
+            f"iienv: there is no environment named {name!r} (known: {listing}); {hint}"
         )
 
     def __str__(self) -> str:  # KeyError would otherwise repr() the message

@@ -1,0 +1,68 @@
+"""Helpers for scenario scripts that run inside a real Blender (bpy module or binary).
+
+Each scenario runs in its own process: BLENDER_USER_RESOURCES (bpy 4.5) or
+BLENDER_USER_SCRIPTS/DATAFILES/CONFIG (Debian's 3.4 binary) point at a temp dir,
+and pip finds the test wheels through PIP_FIND_LINKS / PIP_NO_INDEX.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import traceback
+from pathlib import Path
+
+import addon_utils
+import bpy
+
+REPO = Path(os.environ["IIENV_REPO"])
+EXAMPLES = ("iienv_example_np126", "iienv_example_np246")
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+def install_legacy(names: tuple[str, ...] = EXAMPLES) -> Path:
+    """Copy iienv (as folder 'iienv') and example add-ons into the user scripts dir."""
+    addons = Path(bpy.utils.user_resource("SCRIPTS", path="addons", create=True))
+    shutil.copytree(
+        REPO / "iienv_addon", addons / "iienv", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    for name in names:
+        shutil.copytree(
+            REPO / "examples" / "addons" / name,
+            addons / name,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
+    bpy.utils.refresh_script_paths()
+    return addons
+
+
+def enable(name: str) -> object:
+    module = addon_utils.enable(name, default_set=True, handle_error=_raise)
+    assert module is not None, f"could not enable {name}"
+    return module
+
+
+def disable(name: str) -> None:
+    addon_utils.disable(name, default_set=True, handle_error=_raise)
+
+
+def tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if "__pycache__" not in p.parts)
+
+
+def run(main) -> None:  # type: ignore[no-untyped-def]
+    """Run a scenario; exit 0 with 'SCENARIO OK' or 1 with the traceback (no atexit hang)."""
+    status = 0
+    try:
+        main()
+        print("SCENARIO OK")
+    except BaseException:
+        traceback.print_exc()
+        status = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
