@@ -6,7 +6,10 @@ WHEELHOUSE ?= wheelhouse
 # Test wheels (scripts/test-wheels.txt) are downloaded once, then installed offline.
 HOST_NUMPY := numpy==1.24.4
 
-.PHONY: venv wheels test test-fast bench lint demo cpython-import-tests clean
+BPY_VENV ?= .venv-bpy
+BPY := $(BPY_VENV)/bin/python
+
+.PHONY: venv bpy-venv system-deps wheels build test bench lint demo demo-core clean
 
 $(VENV)/.stamp: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +17,21 @@ $(VENV)/.stamp: requirements-dev.txt
 	touch $@
 
 venv: $(VENV)/.stamp
+
+# Blender 4.5 as a Python module (~370 MB wheel), in a venv of its own because it
+# brings its own numpy.
+$(BPY_VENV)/.stamp: requirements-blender.txt
+	$(PYTHON) -m venv $(BPY_VENV)
+	$(BPY) -m pip install --disable-pip-version-check -q -r requirements-blender.txt
+	touch $@
+
+bpy-venv: $(BPY_VENV)/.stamp
+
+system-deps:
+	sh scripts/install_system_deps.sh
+
+build: $(BPY_VENV)/.stamp
+	$(BPY) scripts/build.py --out dist
 
 $(WHEELHOUSE)/.stamp: scripts/test-wheels.txt scripts/fetch_wheels.sh scripts/build_fixture_wheels.py | $(VENV)/.stamp
 	PYTHON=$(VPY) WHEELHOUSE=$(WHEELHOUSE) sh scripts/fetch_wheels.sh $$(grep -v '^#' scripts/test-wheels.txt)
@@ -27,13 +45,18 @@ $(VENV)/.host-numpy: $(WHEELHOUSE)/.stamp
 	$(VPY) -m pip install --disable-pip-version-check -q --no-index --find-links $(WHEELHOUSE) $(HOST_NUMPY)
 	touch $@
 
-test: $(VENV)/.host-numpy lint
-	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VPY) -m pytest
+test: $(VENV)/.host-numpy $(BPY_VENV)/.stamp system-deps lint
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY)) $(VPY) -m pytest
 
 bench: $(VENV)/.host-numpy
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VPY) scripts/bench.py
 
-demo: $(VENV)/.host-numpy
+# The main job: two add-ons with conflicting numpy in one real Blender, then purge and reinstall.
+demo: $(BPY_VENV)/.stamp $(WHEELHOUSE)/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BPY) scripts/demo_blender.py
+
+# The same story with the engine alone, in plain Python.
+demo-core: $(VENV)/.host-numpy
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VPY) scripts/demo_core.py
 
 lint: venv
@@ -42,4 +65,4 @@ lint: venv
 	$(VPY) -m mypy
 
 clean:
-	rm -rf $(VENV) $(WHEELHOUSE) build dist
+	rm -rf $(VENV) $(BPY_VENV) $(WHEELHOUSE) build dist

@@ -1,0 +1,99 @@
+"""The iienv demo in a real Blender 4.5 (bpy module): two add-ons, two numpys, one process.
+
+The example add-ons in examples/addons declare numpy 1.26.4 and numpy 2.4.6 in
+their iienv.toml; Blender keeps its own numpy. iienv installs each environment
+before the add-on's first import, then one add-on is purged and reinstalled
+without a restart. Offline: pip installs from the local wheelhouse.
+
+    make demo        (runs this with .venv-bpy/bin/python)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+USER = Path(tempfile.mkdtemp(prefix="iienv-blender-demo-"))
+os.environ["BLENDER_USER_RESOURCES"] = str(USER)  # before bpy starts: a throwaway profile
+wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
+os.environ["PIP_FIND_LINKS"] = str(wheelhouse)  # pip reads its options from PIP_* too
+os.environ["PIP_NO_INDEX"] = "1"
+
+import bpy  # noqa: E402
+
+EXAMPLES = ("iienv_example_np126", "iienv_example_np246")
+
+
+def enable(name: str) -> None:
+    import addon_utils  # Blender's own module, importable once bpy is
+
+    addon_utils.enable(name, default_set=True, handle_error=_raise)
+
+
+def _raise(exc: BaseException) -> None:
+    raise exc
+
+
+def compute_all() -> None:
+    bpy.ops.iienv_example_np126.compute()
+    bpy.ops.iienv_example_np246.compute()
+
+
+def main() -> None:
+    addons = Path(bpy.utils.user_resource("SCRIPTS", path="addons", create=True))
+    shutil.copytree(REPO / "iienv_addon", addons / "iienv")
+    for name in EXAMPLES:
+        shutil.copytree(REPO / "examples" / "addons" / name, addons / name)
+    bpy.utils.refresh_script_paths()
+    print(f"Blender {bpy.app.version_string}, profile in {USER}")
+
+    t = time.perf_counter()
+    enable("iienv")
+    for name in EXAMPLES:
+        enable(name)
+    print(
+        f"enabled iienv and two add-ons in {time.perf_counter() - t:.1f} s "
+        f"(environments installed on first enable)"
+    )
+    compute_all()
+    import numpy
+
+    print(f"Blender's own numpy for everybody else: {numpy.__version__}")
+
+    prefs = bpy.context.preferences.addons["iienv"].preferences
+    for info in prefs.environments():
+        print(
+            f"  {info.addon}: {info.state}, {info.packages}, "
+            f"{info.modules_loaded} modules loaded, {info.disk_bytes / 1e6:.0f} MB"
+        )
+
+    print("\npurge and reinstall iienv_example_np246, no restart:")
+    bpy.ops.iienv.purge(addon="iienv_example_np246")
+    t = time.perf_counter()
+    bpy.ops.iienv.install(addon="iienv_example_np246")
+    print(f"reinstalled in {time.perf_counter() - t:.1f} s")
+    enable("iienv_example_np246")
+    compute_all()
+    import addon_utils
+
+    for name in (*EXAMPLES, "iienv"):
+        addon_utils.disable(name, default_set=True)
+
+
+if __name__ == "__main__":
+    status = 0
+    try:
+        main()
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        status = 1
+    shutil.rmtree(USER, ignore_errors=True)
+    sys.stdout.flush()
+    os._exit(status)  # bpy can hang at exit otherwise (DESIGN.md)

@@ -1,0 +1,102 @@
+"""Issue 4 must-show 4: Preferences draw against a recording layout; the install timer."""
+
+import sys
+import time
+
+import bpy
+from common import enable, install_legacy, run
+
+
+class Recorder:
+    """Stands in for UILayout: records every call; children are Recorders too."""
+
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+    def __getattr__(self, name: str):
+        def method(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            if name == "operator":
+                return OperatorProps(self.calls, args[0])
+            return Recorder(self.calls)
+
+        return method
+
+
+class OperatorProps:
+    def __init__(self, calls: list, idname: str) -> None:
+        object.__setattr__(self, "calls", calls)
+        object.__setattr__(self, "idname", idname)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self.calls.append(("set", (self.idname, name, value), {}))
+
+
+def check_drawn(calls: list) -> set[str]:
+    """Every operator drawn exists, and every property set on it is a real property."""
+    drawn = set()
+    for name, args, _kwargs in calls:
+        if name == "operator":
+            category, op = args[0].split(".")
+            rna = getattr(getattr(bpy.ops, category), op).get_rna_type()
+            drawn.add(args[0])
+        if name == "set":
+            idname, prop, _value = args
+            category, op = idname.split(".")
+            rna = getattr(getattr(bpy.ops, category), op).get_rna_type()
+            assert prop in rna.properties, (idname, prop)
+    return drawn
+
+
+def main() -> None:
+    install_legacy(names=("iienv_example_np126",))
+    enable("iienv")
+    addon = bpy.context.preferences.addons["iienv"]
+    prefs = addon.preferences
+    calls: list = []
+    type(prefs).draw(type("Self", (), {"layout": Recorder(calls)})(), bpy.context)
+    drawn = check_drawn(calls)
+    assert drawn == {"iienv.install", "iienv.uninstall", "iienv.purge", "iienv.reload"}, drawn
+    labels = [kw.get("text", "") for name, _a, kw in calls if name == "label"]
+    assert "iienv_example_np126" in labels and "empty" in labels
+    assert any("numpy==1.26.4" in text for text in labels)
+
+    # An install driven by the timer callback, as the UI does it (timers do not fire
+    # headless, so the test calls the callback itself).
+    from iienv import operators
+
+    seen = []
+    job = prefs.start_install("iienv_example_np126", progress=lambda p: seen.append(p.phase))
+    calls.clear()
+    type(prefs).draw(type("Self", (), {"layout": Recorder(calls)})(), bpy.context)
+    assert "iienv.cancel" in check_drawn(calls)
+    steps = 0
+    while (interval := operators.poll_installs()) is not None:
+        time.sleep(interval)  # what Blender's timer would wait before the next call
+        steps += 1
+        assert steps < 2_000
+    assert job.error is None and seen[-1] == "done", (job.error, seen)
+    info = {e.addon: e for e in prefs.environments()}["iienv_example_np126"]
+    assert info.state == "installed" and info.packages == {"numpy": "1.26.4"}
+    calls.clear()
+    type(prefs).draw(type("Self", (), {"layout": Recorder(calls)})(), bpy.context)
+    labels = [kw.get("text", "") for name, _a, kw in calls if name == "label"]
+    assert any("numpy 1.26.4" in text for text in labels), labels
+    assert any("MB on disk" in text for text in labels), labels
+
+    # Cancel through the operator while pip runs: the environment stays as it was.
+    site = info.site_dir
+    prefs.start_install("iienv_example_np126", requirements=["numpy==2.4.6"])
+    operators.poll_installs()
+    assert bpy.ops.iienv.cancel(addon="iienv_example_np126") == {"FINISHED"}
+    while (interval := operators.poll_installs()) is not None:
+        time.sleep(interval)
+    info = {e.addon: e for e in prefs.environments()}["iienv_example_np126"]
+    assert info.site_dir == site and info.packages == {"numpy": "1.26.4"}
+    assert info.state == "failed" and "cancelled" in info.message
+    enable("iienv_example_np126")
+    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
+    assert sys.modules["iienv_example_np126"].LAST_RESULT["version"] == "1.26.4"
+
+
+run(main)
