@@ -4,3 +4,8 @@
 def test_two_numpys_purge_uninstall_bad_input_and_disable(run_scenario) -> None:
     out = run_scenario("legacy_two_numpys.py")
     assert "installing the environment of 'iienv_example_np126'" in out
+
+
+def test_late_attach_and_clean_exit(run_scenario) -> None:
+    out = run_scenario("late_attach.py", timeout=300)
+    assert "re-enabling 'iienv_example_np246' under its environment" in out
