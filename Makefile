@@ -9,7 +9,7 @@ HOST_NUMPY := numpy==1.24.4
 BPY_VENV ?= .venv-bpy
 BPY := $(BPY_VENV)/bin/python
 
-.PHONY: venv bpy-venv system-deps wheels build test bench lint demo demo-core clean
+.PHONY: venv bpy-venv system-deps wheels build test bench lint demo demo-core screenshot clean
 
 $(VENV)/.stamp: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ bench: $(VENV)/.host-numpy
 # The main job: two add-ons with conflicting numpy in one real Blender, then purge and reinstall.
 demo: $(BPY_VENV)/.stamp $(WHEELHOUSE)/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BPY) scripts/demo_blender.py
+
+# docs/preferences.png from a real Blender window (Debian's binary under Xvfb).
+screenshot: system-deps $(WHEELHOUSE)/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) sh scripts/screenshot.sh
 
 # The same story with the engine alone, in plain Python.
 demo-core: $(VENV)/.host-numpy
