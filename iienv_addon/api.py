@@ -236,7 +236,7 @@ def env_of(module_or_name: ModuleType | str) -> EnvInfo | None:
 def info(addon: str) -> EnvInfo:
     rt = runtime()
     job = rt.jobs.get(addon)
-    env = rt.manager._envs.get(addon)
+    env = rt.manager.find(addon)
     declared = rt.declarations.get(addon)
     requirements = list(declared.requirements) if declared else []
     if env is None:
@@ -260,7 +260,7 @@ def info(addon: str) -> EnvInfo:
 # ---- internals --------------------------------------------------------------
 def _env_for(rt: Runtime, addon: str, create: bool = False) -> Environment:
     check_module_name(addon, "add-on module name")
-    env = rt.manager._envs.get(addon)
+    env = rt.manager.find(addon)
     if env is not None:
         return env
     if not create:
@@ -293,7 +293,7 @@ def _request_args(
     declared = rt.declarations.get(addon)
     if declared is not None:
         return {**declared.install_arguments(), "lock_file": None}
-    env = rt.manager._envs.get(addon)
+    env = rt.manager.find(addon)
     if env is not None and env.request:
         return {key: env.request.get(key) for key in _REQUEST_KEYS}
     raise InstallError(

@@ -29,7 +29,7 @@ def register(package: str, package_module: object) -> None:
     folders = addon_folders()
     runtime.declarations, runtime.declaration_problems = scan(folders)
     for addon in runtime.declarations:
-        if addon not in _manager._envs and _manager._owner_env(addon) is None:
+        if _manager.find(addon) is None and _manager.owner_env(addon) is None:
             _manager.create(addon, owners=[addon])
     _manager.discover_owner = OwnerDiscovery(runtime, folders)
     _attach_late(runtime)
@@ -64,7 +64,7 @@ class OwnerDiscovery:
                 return None
             manager = self.runtime.manager
             self.runtime.declarations[fullname] = declaration
-            return manager._envs.get(fullname) or manager.create(fullname, owners=[fullname])
+            return manager.find(fullname) or manager.create(fullname, owners=[fullname])
         return None
 
 

@@ -187,6 +187,14 @@ class Manager:
             raise UnknownEnvironmentError(str(name), list(self._envs))
         return env
 
+    def find(self, name: str) -> Environment | None:
+        """The environment called ``name``, or None (get() raises instead)."""
+        return self._envs.get(name)
+
+    def owner_env(self, module_name: str) -> Environment | None:
+        """The environment whose owners include ``module_name`` (or a parent package)."""
+        return self._owner_env(module_name)
+
     def environments(self) -> list[Environment]:
         return [self._envs[name] for name in sorted(self._envs)]
 
