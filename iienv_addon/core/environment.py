@@ -200,14 +200,18 @@ class Environment:
         env.request = dict(data.get("request") or {})
         return env
 
-    def remove_stale_generations(self) -> list[Path]:
-        """Delete generation and staging dirs other than the current one."""
+    def remove_stale_generations(self, staging: bool = True) -> list[Path]:
+        """Delete generation dirs other than the current one (and staging dirs, at start-up).
+
+        A purge passes ``staging=False``: an install may be writing into one.
+        """
         removed: list[Path] = []
         if not self.home.is_dir():
             return removed
         for path in self.home.iterdir():
             stale_gen = generation_number(path) > 0 and path != self.site_dir
-            if (stale_gen or path.name.startswith(STAGING_PREFIX)) and path.is_dir():
+            is_staging = staging and path.name.startswith(STAGING_PREFIX)
+            if (stale_gen or is_staging) and path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
                 if not path.exists():
                     removed.append(path)

@@ -368,9 +368,7 @@ class Manager:
             # Nothing iienv holds is loaded from older generations any more. POSIX
             # keeps mapped files alive after unlink; elsewhere the next manager
             # start removes what could not be deleted now.
-            for generation in env.generations():
-                if generation != env.site_dir:
-                    shutil.rmtree(generation, ignore_errors=True)
+            env.remove_stale_generations(staging=False)
             env.dirty_site_dirs.clear()
             env.warmed.clear()
             env.rescan()
