@@ -88,6 +88,9 @@ def unregister(package: str) -> None:
     operators.stop_timer()
     api.stop()
     if _manager is not None:
+        # Break manager -> discovery -> runtime -> manager: objects of iienv that
+        # live on until interpreter finalization hang the bpy module at exit.
+        _manager.discover_owner = None
         _manager.disable()
         _manager = None
     if package != "iienv" and sys.modules.get("iienv") is sys.modules.get(package):

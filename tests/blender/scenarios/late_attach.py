@@ -1,9 +1,9 @@
-"""Declared add-ons enabled before iienv are attached late; disabling leaves no timer.
+"""Declared add-ons enabled before iienv are attached late; then the process exits cleanly.
 
-Ends with os._exit like every scenario: a normal exit of this process hangs in
-bpy's own static destructors (GlobalState / delayed_close_thread) once an add-on
-with a numpy 2.4.6 environment was enabled beside Blender's numpy 1.26.4 (seen
-here; not seen with the engine alone or with a six-only environment).
+Ends with a normal interpreter exit (no os._exit): once iienv and the add-on are
+disabled, nothing of iienv may survive into finalization. A reference cycle
+that did (manager -> owner discovery -> runtime -> manager) made the bpy module
+hang in its static destructors at exit.
 """
 
 import sys
@@ -28,4 +28,4 @@ def main() -> None:
     assert not bpy.app.timers.is_registered(sys.modules["iienv.operators"].poll_installs)
 
 
-run(main)
+run(main, clean_exit=True)
