@@ -27,6 +27,7 @@ from .api import (  # noqa: E402  (the public API, usable as `import iienv`)
     reload,
     start_install,
     uninstall,
+    watch,
 )
 from .core import IienvError  # noqa: E402
 
@@ -44,6 +45,7 @@ __all__ = [
     "start_install",
     "uninstall",
     "unregister",
+    "watch",
 ]
 
 

@@ -9,8 +9,11 @@ runtime with a host that can enable and disable add-ons.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +25,8 @@ from .core.errors import InstallError, UnknownEnvironmentError
 from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
 from .core.names import check_module_name
 from .core.requirements import check_request
-from .declarations import Declaration
+from .declarations import Declaration, read_declaration
+from .watcher import AddonWatcher
 
 
 class Host(Protocol):
@@ -31,6 +35,19 @@ class Host(Protocol):
     def is_enabled(self, addon: str) -> bool: ...
     def enable(self, addon: str) -> None: ...
     def disable(self, addon: str) -> None: ...
+    def remove_leftover_callbacks(self, addon: str) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ReloadReport:
+    """The outcome of one (hot) reload, for the UI and scripts."""
+
+    addon: str
+    ok: bool
+    message: str
+    seconds: float
+    files: tuple[str, ...] = ()
+    leftover_callbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -46,6 +63,8 @@ class EnvInfo:
     requirements: list[str]
     message: str = ""
     progress: float = 0.0
+    watched: bool = False
+    reload_message: str = ""
 
 
 @dataclass
@@ -56,6 +75,9 @@ class Runtime:
     declaration_problems: dict[str, str] = field(default_factory=dict)
     jobs: dict[str, InstallJob] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    watchers: dict[str, AddonWatcher] = field(default_factory=dict)
+    reloads: dict[str, ReloadReport] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)  # disabled by a failed reload
 
 
 _runtime: Runtime | None = None
@@ -72,6 +94,7 @@ def start(manager: Manager, host: Host) -> Runtime:
 def stop() -> None:
     global _runtime
     if _runtime is not None:
+        _runtime.watchers.clear()
         for job in _runtime.jobs.values():
             job.cancel()
             job.wait()
@@ -207,17 +230,43 @@ def purge(addon: str) -> list[str]:
     return list(rt.manager.purge(env))
 
 
-def reload(addon: str) -> list[str]:
-    """Disable ``addon``, purge it and its environment, enable it again (no restart)."""
+def reload(addon: str) -> ReloadReport:
+    """Reload ``addon`` without restarting Blender (the same path the watcher takes).
+
+    Unregister, drop its modules, import and register again. Its environment's
+    packages stay loaded unless its declared requirements changed, in which case
+    the new ones are installed first (a failed install keeps the add-on running
+    as it was). A syntax or import error leaves the add-on disabled with the
+    error's location; the next reload tries again.
+    """
+    return _hot_reload(runtime(), addon, files=(), declaration_changed=True)
+
+
+def watch(addon: str, enabled: bool = True, debounce: float = 0.3) -> None:
+    """Start (or stop) reloading ``addon`` whenever its files or requirements change."""
     rt = runtime()
-    env = _env_for(rt, addon)
-    was_enabled = rt.host.is_enabled(addon)
-    if was_enabled:
-        rt.host.disable(addon)
-    removed = list(rt.manager.purge(env))
-    if was_enabled:
-        rt.host.enable(addon)
-    return removed
+    check_module_name(addon, "add-on module name")
+    if not enabled:
+        rt.watchers.pop(addon, None)
+        return
+    rt.watchers[addon] = AddonWatcher(addon, _addon_dir(rt, addon), debounce)
+
+
+def watched() -> list[str]:
+    return sorted(runtime().watchers)
+
+
+def poll_watchers() -> list[ReloadReport]:
+    """Check every watched add-on once and reload the changed ones (timer callback)."""
+    rt = runtime()
+    reports = []
+    for addon, watcher in list(rt.watchers.items()):
+        change = watcher.poll()
+        if change is not None:
+            reports.append(
+                _hot_reload(rt, addon, tuple(map(str, change.files)), change.declaration_changed)
+            )
+    return reports
 
 
 def environments() -> list[EnvInfo]:
@@ -251,13 +300,107 @@ def info(addon: str) -> EnvInfo:
     else:
         state, message, fraction = ("installed" if packages else "empty"), "", 0.0
     loaded = len(env.modules) + sum(1 for n in list(sys.modules) if env.owns_name(n))
+    reload = rt.reloads.get(addon)
     return EnvInfo(
         addon, state, packages, loaded, _disk_bytes(env.home), str(env.site_dir),
-        requirements, message, fraction,
+        requirements, message, fraction, addon in rt.watchers,
+        reload.message if reload else "",
     )  # fmt: skip
 
 
 # ---- internals --------------------------------------------------------------
+def _hot_reload(
+    rt: Runtime, addon: str, files: tuple[str, ...], declaration_changed: bool
+) -> ReloadReport:
+    start = time.perf_counter()
+    env = _env_for(rt, addon)
+    for path in files:  # a same-second, same-size edit would otherwise reuse a stale .pyc
+        if path.endswith(".py"):
+            with contextlib.suppress(OSError, ValueError):
+                os.remove(importlib.util.cache_from_source(path))
+    requirements_changed = False
+    if declaration_changed and addon in rt.declarations:
+        try:
+            fresh = read_declaration(addon, rt.declarations[addon].source.parent)
+        except IienvError as exc:
+            return _report(rt, addon, False, str(exc), start, files)
+        if fresh is not None and fresh != rt.declarations[addon]:
+            rt.declarations[addon] = fresh
+            requirements_changed = list(fresh.requirements) != list(
+                env.request.get("requirements") or []
+            )
+    if requirements_changed:
+        try:
+            install(addon)
+        except IienvError as exc:
+            return _report(rt, addon, False, str(exc), start, files)
+    was_enabled = rt.host.is_enabled(addon) or addon in rt.broken
+    if rt.host.is_enabled(addon):
+        rt.host.disable(addon)
+    leftovers = rt.host.remove_leftover_callbacks(addon)
+    if requirements_changed:
+        rt.manager.purge(env)
+    else:
+        rt.manager.forget_owners(env)
+    if not was_enabled:
+        return _report(rt, addon, True, "reloaded (add-on is disabled)", start, files, leftovers)
+    try:
+        rt.host.enable(addon)
+    except Exception as exc:  # the add-on's own code failed: keep it off, say where
+        rt.broken.add(addon)
+        with contextlib.suppress(Exception):
+            rt.host.disable(addon)
+        return _report(rt, addon, False, _describe(exc), start, files, leftovers)
+    rt.broken.discard(addon)
+    return _report(rt, addon, True, "reloaded", start, files, leftovers)
+
+
+def _report(
+    rt: Runtime,
+    addon: str,
+    ok: bool,
+    message: str,
+    start: float,
+    files: tuple[str, ...],
+    leftovers: list[str] | None = None,
+) -> ReloadReport:
+    report = ReloadReport(
+        addon, ok, f"iienv: {addon!r}: {message}", time.perf_counter() - start, files,
+        tuple(leftovers or ()),
+    )  # fmt: skip
+    rt.reloads[addon] = report
+    print(report.message)
+    return report
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return (
+            f"disabled: syntax error in {exc.filename}, line {exc.lineno}: {exc.msg}. "
+            f"Fix the file; the next change reloads it"
+        )
+    tb = exc.__traceback__
+    where = ""
+    while tb is not None:
+        where = f" ({tb.tb_frame.f_code.co_filename}, line {tb.tb_lineno})"
+        tb = tb.tb_next
+    return f"disabled: {type(exc).__name__}: {exc}{where}. Fix it; the next change reloads it"
+
+
+def _addon_dir(rt: Runtime, addon: str) -> Path:
+    declared = rt.declarations.get(addon)
+    if declared is not None:
+        return declared.source.parent
+    module = sys.modules.get(addon)
+    locations = getattr(getattr(module, "__spec__", None), "submodule_search_locations", None)
+    if locations:
+        return Path(next(iter(locations)))
+    raise IienvError(
+        f"iienv: cannot watch {addon!r}: it is not loaded and declares no environment; "
+        f"enable it first"
+    )
+
+
 def _env_for(rt: Runtime, addon: str, create: bool = False) -> Environment:
     check_module_name(addon, "add-on module name")
     env = rt.manager.find(addon)

@@ -24,6 +24,20 @@ class BlenderHost:
     def disable(self, addon: str) -> None:
         addon_utils.disable(addon, default_set=True, handle_error=_raise)
 
+    def remove_leftover_callbacks(self, addon: str) -> list[str]:
+        """Handlers the add-on's unregister() left behind: they would run dead code."""
+        removed = []
+        for name in dir(bpy.app.handlers):
+            handlers = getattr(bpy.app.handlers, name)
+            if not isinstance(handlers, list):
+                continue
+            for fn in list(handlers):
+                module = getattr(fn, "__module__", "") or ""
+                if module == addon or module.startswith(addon + "."):
+                    handlers.remove(fn)
+                    removed.append(f"bpy.app.handlers.{name}: {getattr(fn, '__qualname__', fn)}")
+        return removed
+
 
 def _raise(exc: BaseException) -> None:
     raise exc

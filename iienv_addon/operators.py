@@ -7,13 +7,14 @@ a timer, so Blender stays responsive; headless it blocks.
 """
 
 import bpy
-from bpy.props import StringProperty
+from bpy.props import BoolProperty, StringProperty
 from bpy.types import Operator
 
 from . import api
 from .core import IienvError
 
 POLL_SECONDS = 0.25
+WATCH_SECONDS = 0.5
 
 
 def poll_installs() -> float | None:
@@ -34,9 +35,19 @@ def _start_timer() -> None:
         bpy.app.timers.register(poll_installs, first_interval=POLL_SECONDS)
 
 
+def watch_files() -> float | None:
+    """Timer callback: reload watched add-ons that changed; None stops the timer."""
+    try:
+        api.poll_watchers()
+        return WATCH_SECONDS if api.watched() else None
+    except IienvError:
+        return None
+
+
 def stop_timer() -> None:
-    if bpy.app.timers.is_registered(poll_installs):
-        bpy.app.timers.unregister(poll_installs)
+    for timer in (poll_installs, watch_files):
+        if bpy.app.timers.is_registered(timer):
+            bpy.app.timers.unregister(timer)
 
 
 class _AddonOperator(Operator):
@@ -123,8 +134,37 @@ class IIENV_OT_reload(_AddonOperator):
     bl_options = {"INTERNAL"}
 
     def run(self) -> str:
-        removed = api.reload(self.addon)
-        return f"iienv: reloaded {self.addon!r} ({len(removed)} modules loaded afresh)"
+        report = api.reload(self.addon)
+        if not report.ok:
+            raise IienvError(report.message)
+        return f"{report.message} in {1000 * report.seconds:.0f} ms"
 
 
-CLASSES = (IIENV_OT_install, IIENV_OT_cancel, IIENV_OT_uninstall, IIENV_OT_purge, IIENV_OT_reload)
+class IIENV_OT_watch(_AddonOperator):
+    """Reload the add-on whenever its files or declared requirements change"""
+
+    bl_idname = "iienv.watch"
+    bl_label = "Auto-reload"
+    bl_options = {"INTERNAL"}
+
+    enable: BoolProperty(  # type: ignore[valid-type]
+        name="Enable", description="Start (on) or stop (off) watching", default=True
+    )
+
+    def run(self) -> str:
+        api.watch(self.addon, self.enable)
+        if self.enable:
+            if not bpy.app.timers.is_registered(watch_files):
+                bpy.app.timers.register(watch_files, first_interval=WATCH_SECONDS, persistent=True)
+            return f"iienv: reloading {self.addon!r} when its files change"
+        return f"iienv: stopped watching {self.addon!r}"
+
+
+CLASSES = (
+    IIENV_OT_install,
+    IIENV_OT_cancel,
+    IIENV_OT_uninstall,
+    IIENV_OT_purge,
+    IIENV_OT_reload,
+    IIENV_OT_watch,
+)

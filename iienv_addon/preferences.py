@@ -34,6 +34,7 @@ class IienvPreferences(AddonPreferences):
     uninstall = staticmethod(api.uninstall)
     purge = staticmethod(api.purge)
     reload = staticmethod(api.reload)
+    watch = staticmethod(api.watch)
     environments = staticmethod(api.environments)
     env_of = staticmethod(api.env_of)
 

@@ -59,11 +59,18 @@ def _draw_env(box: Any, info: EnvInfo) -> None:
     if info.state == "failed":
         for line in _wrap(info.message, 90)[:6]:
             box.label(text=line, icon="ERROR")
+    if info.reload_message:
+        box.label(text=info.reload_message[:120], icon="FILE_REFRESH")
     row = box.row(align=True)
     _op(row, "iienv.install", "Install / Update", "IMPORT", info.addon)
     _op(row, "iienv.uninstall", "Uninstall", "TRASH", info.addon)
     _op(row, "iienv.purge", "Purge", "X", info.addon)
     _op(row, "iienv.reload", "Reload", "FILE_REFRESH", info.addon)
+    watch = row.operator(
+        "iienv.watch", text="Auto-reload", icon="CHECKBOX_HLT" if info.watched else "CHECKBOX_DEHLT"
+    )
+    watch.addon = info.addon
+    watch.enable = not info.watched
 
 
 def _op(row: Any, idname: str, text: str, icon: str, addon: str) -> None:

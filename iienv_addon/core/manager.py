@@ -332,6 +332,20 @@ class Manager:
                 shutil.rmtree(old_site, ignore_errors=True)
         return new_site
 
+    def forget_owners(self, name: str | Environment) -> list[str]:
+        """Take only the owners' own modules out of ``sys.modules``.
+
+        For a hot reload of an add-on's code: its environment's packages stay
+        loaded (no new generation, no re-import of numpy).
+        """
+        env = self.get(name)
+        with self._overlay.lock:
+            removed = [n for n in sys.modules if env.owns_name(n)]
+            for mod_name in removed:
+                del sys.modules[mod_name]
+            importlib.invalidate_caches()
+        return sorted(removed)
+
     def purge(self, name: str | Environment, owners: bool = True) -> PurgeResult:
         """Forget every module environment ``name`` loaded; the next import loads afresh.
 

@@ -56,7 +56,13 @@ def main() -> None:
     calls: list = []
     type(prefs).draw(type("Self", (), {"layout": Recorder(calls)})(), bpy.context)
     drawn = check_drawn(calls)
-    assert drawn == {"iienv.install", "iienv.uninstall", "iienv.purge", "iienv.reload"}, drawn
+    assert drawn == {
+        "iienv.install",
+        "iienv.uninstall",
+        "iienv.purge",
+        "iienv.reload",
+        "iienv.watch",
+    }, drawn
     labels = [kw.get("text", "") for name, _a, kw in calls if name == "label"]
     assert "iienv_example_np126" in labels and "empty" in labels
     assert any("numpy==1.26.4" in text for text in labels)

@@ -1,0 +1,108 @@
+"""Issue 5 must-show 1-3: hot reload of one add-on, driven through the watcher's timer callback."""
+
+import sys
+import textwrap
+from pathlib import Path
+
+import bpy
+from common import enable, install_legacy, run
+
+INIT = """
+import bpy
+import numpy as np
+
+from . import values
+
+bl_info = {"name": "hot", "blender": (3, 4, 0), "category": "Development"}
+RESULT = {}
+
+
+class HOT_OT_value(bpy.types.Operator):
+    bl_idname = "hot_addon.value"
+    bl_label = "hot value"
+
+    def execute(self, context):
+        RESULT.update(value=values.get(), numpy=np.__version__)
+        return {"FINISHED"}
+
+
+def register():
+    bpy.utils.register_class(HOT_OT_value)
+
+
+def unregister():
+    bpy.utils.unregister_class(HOT_OT_value)
+"""
+
+
+def value() -> dict:
+    assert bpy.ops.hot_addon.value() == {"FINISHED"}
+    return dict(sys.modules["hot_addon"].RESULT)
+
+
+def tick() -> list:
+    from iienv import api, operators
+
+    before = dict(api.runtime().reloads)
+    assert operators.watch_files() is not None  # the timer keeps running while watching
+    return [r for a, r in api.runtime().reloads.items() if before.get(a) is not r]
+
+
+def main() -> None:
+    addons = install_legacy(names=("iienv_example_np126",))
+    hot = addons / "hot_addon"
+    hot.mkdir()
+    (hot / "__init__.py").write_text(textwrap.dedent(INIT))
+    (hot / "values.py").write_text("def get():\n    return 1\n")
+    (hot / "iienv.toml").write_text('[iienv]\nrequirements = ["numpy==2.4.6"]\n')
+    bpy.utils.refresh_script_paths()
+    import numpy as blender_numpy
+
+    for name in ("iienv", "iienv_example_np126", "hot_addon"):
+        enable(name)
+    assert value() == {"value": 1, "numpy": "2.4.6"}
+    other = sys.modules["iienv_example_np126"]
+    other_numpy = other.np
+    import iienv
+
+    iienv.watch("hot_addon", debounce=0)
+    assert tick() == []  # nothing changed yet
+
+    # 1: edit a submodule; the other add-on's modules are the same objects.
+    (hot / "values.py").write_text("def get():\n    return 2\n")
+    reports = tick()
+    assert len(reports) == 1 and reports[0].ok, reports
+    assert value() == {"value": 2, "numpy": "2.4.6"}
+    assert sys.modules["iienv_example_np126"] is other and other.np is other_numpy
+    print(f"reload after a source edit: {1000 * reports[0].seconds:.0f} ms")
+
+    # 2: change the declared numpy version: installed, then the add-on reloads on it.
+    (hot / "iienv.toml").write_text('[iienv]\nrequirements = ["numpy==2.2.6"]\n')
+    reports = tick()
+    assert len(reports) == 1 and reports[0].ok, reports
+    assert value() == {"value": 2, "numpy": "2.2.6"}
+    assert sys.modules["iienv_example_np126"] is other and other.np is other_numpy
+    assert sys.modules["numpy"] is blender_numpy
+    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
+
+    # 3: a syntax error disables the add-on with its location; fixing it recovers.
+    (hot / "values.py").write_text("def get(:\n    return 3\n")
+    reports = tick()
+    assert len(reports) == 1 and not reports[0].ok, reports
+    message = reports[0].message
+    assert "syntax error" in message and "values.py, line 1" in message, message
+    assert "hot_addon" not in bpy.context.preferences.addons
+    assert not hasattr(bpy.types, "HOT_OT_value")
+    (hot / "values.py").write_text("def get():\n    return 3\n")
+    reports = tick()
+    assert len(reports) == 1 and reports[0].ok, reports
+    assert "hot_addon" in bpy.context.preferences.addons
+    assert value() == {"value": 3, "numpy": "2.2.6"}
+    iienv.watch("hot_addon", enabled=False)
+    from iienv import operators
+
+    assert operators.watch_files() is None  # nothing watched: the timer stops
+    assert Path(sys.modules["hot_addon"].__file__).parent == hot
+
+
+run(main)
