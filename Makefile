@@ -48,8 +48,8 @@ $(VENV)/.host-numpy: $(WHEELHOUSE)/.stamp
 test: $(VENV)/.host-numpy $(BPY_VENV)/.stamp system-deps lint
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY)) $(VPY) -m pytest
 
-bench: $(VENV)/.host-numpy
-	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VPY) scripts/bench.py
+bench: $(VENV)/.host-numpy $(BPY_VENV)/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY)) $(VPY) scripts/bench.py
 
 # The main job: two add-ons with conflicting numpy in one real Blender, then purge and reinstall.
 demo: $(BPY_VENV)/.stamp $(WHEELHOUSE)/.stamp

@@ -197,8 +197,24 @@ def main() -> None:
             f"| {'purge of an environment with numpy loaded':42} | {'-':>14} | "
             f"{_fmt(med(purge)):>14} |   -   |   -    |"
         )
+        reload = bench_reload()
+        verdict = "ok" if reload["median"] <= 0.150 else "MISSED"
+        print(
+            f"| {'hot reload, 20-module add-on (bpy 4.5)':42} | {'-':>14} | "
+            f"{_fmt(reload['median']):>14} |   -   | <= 150 ms {verdict}"
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_reload() -> dict[str, float]:
+    """Run scripts/bench_reload.py in Blender as a module (the bpy venv)."""
+    bpy_python = os.environ.get("IIENV_BPY_PYTHON", str(REPO / ".venv-bpy" / "bin" / "python"))
+    proc = subprocess.run(
+        [bpy_python, str(REPO / "scripts" / "bench_reload.py")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def _fmt(seconds: float) -> str:

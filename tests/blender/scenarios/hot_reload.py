@@ -92,7 +92,7 @@ def main() -> None:
     message = reports[0].message
     assert "syntax error" in message and "values.py, line 1" in message, message
     assert "hot_addon" not in bpy.context.preferences.addons
-    assert not hasattr(bpy.types, "HOT_OT_value")
+    assert not hasattr(bpy.types, "HOT_ADDON_OT_value")  # RNA name from bl_idname
     (hot / "values.py").write_text("def get():\n    return 3\n")
     reports = tick()
     assert len(reports) == 1 and reports[0].ok, reports
