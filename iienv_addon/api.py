@@ -352,7 +352,13 @@ def _hot_reload(
             rt.host.disable(addon)
         return _report(rt, addon, False, _describe(exc), start, files, leftovers)
     rt.broken.discard(addon)
-    return _report(rt, addon, True, "reloaded", start, files, leftovers)
+    message = "reloaded"
+    if leftovers:
+        message += (
+            f"; removed {len(leftovers)} callback(s) its unregister() left behind "
+            f"({', '.join(leftovers)}): remove them in unregister()"
+        )
+    return _report(rt, addon, True, message, start, files, leftovers)
 
 
 def _report(

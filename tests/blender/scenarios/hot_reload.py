@@ -26,8 +26,13 @@ class HOT_OT_value(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def on_depsgraph(*args):
+    RESULT["handler"] = values.get()
+
+
 def register():
     bpy.utils.register_class(HOT_OT_value)
+    bpy.app.handlers.depsgraph_update_post.append(on_depsgraph)  # never removed: a leak
 
 
 def unregister():
@@ -75,6 +80,11 @@ def main() -> None:
     assert value() == {"value": 2, "numpy": "2.4.6"}
     assert sys.modules["iienv_example_np126"] is other and other.np is other_numpy
     print(f"reload after a source edit: {1000 * reports[0].seconds:.0f} ms")
+    # The handler the old code left behind was removed and reported, not left running.
+    assert any("on_depsgraph" in c for c in reports[0].leftover_callbacks), reports[0]
+    handlers = bpy.app.handlers.depsgraph_update_post
+    mine = [h for h in handlers if getattr(h, "__module__", "") == "hot_addon"]
+    assert len(mine) == 1 and mine[0] is sys.modules["hot_addon"].on_depsgraph
 
     # 2: change the declared numpy version: installed, then the add-on reloads on it.
     (hot / "iienv.toml").write_text('[iienv]\nrequirements = ["numpy==2.2.6"]\n')
