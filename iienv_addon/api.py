@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Protocol
 
+from . import code_patch
 from .core import Environment, IienvError, Manager
 from .core.errors import InstallError, UnknownEnvironmentError
 from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
@@ -78,6 +79,7 @@ class Runtime:
     watchers: dict[str, AddonWatcher] = field(default_factory=dict)
     reloads: dict[str, ReloadReport] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)  # disabled by a failed reload
+    patching: set[str] = field(default_factory=set)  # add-ons whose old functions get new code
 
 
 _runtime: Runtime | None = None
@@ -242,12 +244,24 @@ def reload(addon: str) -> ReloadReport:
     return _hot_reload(runtime(), addon, files=(), declaration_changed=True)
 
 
-def watch(addon: str, enabled: bool = True, debounce: float = 0.3) -> None:
-    """Start (or stop) reloading ``addon`` whenever its files or requirements change."""
+def watch(
+    addon: str, enabled: bool = True, debounce: float = 0.3, patch_functions: bool = False
+) -> None:
+    """Start (or stop) reloading ``addon`` whenever its files or requirements change.
+
+    ``patch_functions`` (opt-in): after each reload, functions saved from the
+    old modules (timers, msgbus callbacks, references held elsewhere) run the
+    new code (see code_patch.py).
+    """
     rt = runtime()
     check_module_name(addon, "add-on module name")
+    if patch_functions:
+        rt.patching.add(addon)
+    else:
+        rt.patching.discard(addon)
     if not enabled:
         rt.watchers.pop(addon, None)
+        rt.patching.discard(addon)
         return
     rt.watchers[addon] = AddonWatcher(addon, _addon_dir(rt, addon), debounce)
 
@@ -338,6 +352,7 @@ def _hot_reload(
     if rt.host.is_enabled(addon):
         rt.host.disable(addon)
     leftovers = rt.host.remove_leftover_callbacks(addon)
+    old_modules = {n: m for n, m in list(sys.modules.items()) if env.owns_name(n)}
     if requirements_changed:
         rt.manager.purge(env)
     else:
@@ -353,6 +368,9 @@ def _hot_reload(
         return _report(rt, addon, False, _describe(exc), start, files, leftovers)
     rt.broken.discard(addon)
     message = "reloaded"
+    if addon in rt.patching:
+        new_modules = {n: m for n, m in list(sys.modules.items()) if env.owns_name(n)}
+        message += f"; {code_patch.patch(old_modules, new_modules)} saved function(s) patched"
     if leftovers:
         message += (
             f"; removed {len(leftovers)} callback(s) its unregister() left behind "

@@ -26,6 +26,10 @@ class HOT_OT_value(bpy.types.Operator):
         return {"FINISHED"}
 
 
+def timer_value():
+    return values.get()
+
+
 def on_depsgraph(*args):
     RESULT["handler"] = values.get()
 
@@ -33,6 +37,8 @@ def on_depsgraph(*args):
 def register():
     bpy.utils.register_class(HOT_OT_value)
     bpy.app.handlers.depsgraph_update_post.append(on_depsgraph)  # never removed: a leak
+    if not bpy.app.timers.is_registered(timer_value):
+        bpy.app.timers.register(timer_value, first_interval=3600)  # outlives reloads
 
 
 def unregister():
@@ -72,6 +78,7 @@ def main() -> None:
 
     iienv.watch("hot_addon", debounce=0)
     assert tick() == []  # nothing changed yet
+    saved_timer = sys.modules["hot_addon"].timer_value  # what Blender's timer holds
 
     # 1: edit a submodule; the other add-on's modules are the same objects.
     (hot / "values.py").write_text("def get():\n    return 2\n")
@@ -82,6 +89,7 @@ def main() -> None:
     print(f"reload after a source edit: {1000 * reports[0].seconds:.0f} ms")
     # The handler the old code left behind was removed and reported, not left running.
     assert any("on_depsgraph" in c for c in reports[0].leftover_callbacks), reports[0]
+    assert saved_timer() == 1  # without patching, a saved callback runs the old code
     handlers = bpy.app.handlers.depsgraph_update_post
     mine = [h for h in handlers if getattr(h, "__module__", "") == "hot_addon"]
     assert len(mine) == 1 and mine[0] is sys.modules["hot_addon"].on_depsgraph
@@ -108,6 +116,15 @@ def main() -> None:
     assert len(reports) == 1 and reports[0].ok, reports
     assert "hot_addon" in bpy.context.preferences.addons
     assert value() == {"value": 3, "numpy": "2.2.6"}
+
+    # 4 (opt-in): functions saved from old modules run the new code after a reload.
+    iienv.watch("hot_addon", debounce=0, patch_functions=True)
+    saved_timer = sys.modules["hot_addon"].timer_value
+    (hot / "values.py").write_text("def get():\n    return 40 + 2\n")
+    reports = tick()
+    assert len(reports) == 1 and reports[0].ok and "patched" in reports[0].message, reports
+    assert value()["value"] == 42
+    assert saved_timer() == 42 and saved_timer is not sys.modules["hot_addon"].timer_value
     iienv.watch("hot_addon", enabled=False)
     from iienv import operators
 
