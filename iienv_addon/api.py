@@ -36,7 +36,7 @@ class Host(Protocol):
     def is_enabled(self, addon: str) -> bool: ...
     def enable(self, addon: str) -> None: ...
     def disable(self, addon: str) -> None: ...
-    def remove_leftover_callbacks(self, addon: str) -> list[str]: ...
+    def remove_leftover_callbacks(self, addon: str, keep_timers: bool = False) -> list[str]: ...
 
 
 @dataclass(frozen=True)
@@ -351,7 +351,7 @@ def _hot_reload(
     was_enabled = rt.host.is_enabled(addon) or addon in rt.broken
     if rt.host.is_enabled(addon):
         rt.host.disable(addon)
-    leftovers = rt.host.remove_leftover_callbacks(addon)
+    leftovers = rt.host.remove_leftover_callbacks(addon, keep_timers=addon in rt.patching)
     old_modules = {n: m for n, m in list(sys.modules.items()) if env.owns_name(n)}
     if requirements_changed:
         rt.manager.purge(env)

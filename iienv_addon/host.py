@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import addon_utils
 import bpy
+
+from .code_patch import functions_of
 
 
 class BlenderHost:
@@ -24,9 +27,23 @@ class BlenderHost:
     def disable(self, addon: str) -> None:
         addon_utils.disable(addon, default_set=True, handle_error=_raise)
 
-    def remove_leftover_callbacks(self, addon: str) -> list[str]:
-        """Handlers the add-on's unregister() left behind: they would run dead code."""
+    def remove_leftover_callbacks(self, addon: str, keep_timers: bool = False) -> list[str]:
+        """Handlers and timers the add-on's unregister() left behind (they would run old code).
+
+        Timers are found among the functions of the add-on's loaded modules;
+        ``keep_timers`` leaves them registered (their code gets patched instead).
+        msgbus subscriptions cannot be listed by Blender's API and are not seen.
+        """
         removed = []
+        modules = [
+            m for n, m in list(sys.modules.items()) if n == addon or n.startswith(addon + ".")
+        ]
+        for key, fn in functions_of({m.__name__: m for m in modules}).items():
+            if bpy.app.timers.is_registered(fn):
+                if not keep_timers:
+                    bpy.app.timers.unregister(fn)
+                state = "kept, patched" if keep_timers else "unregistered"
+                removed.append(f"bpy.app.timers ({state}): {key[0]}.{key[1]}")
         for name in dir(bpy.app.handlers):
             handlers = getattr(bpy.app.handlers, name)
             if not isinstance(handlers, list):

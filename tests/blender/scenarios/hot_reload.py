@@ -90,6 +90,10 @@ def main() -> None:
     # The handler the old code left behind was removed and reported, not left running.
     assert any("on_depsgraph" in c for c in reports[0].leftover_callbacks), reports[0]
     assert saved_timer() == 1  # without patching, a saved callback runs the old code
+    assert any(
+        "timers (unregistered)" in c and "timer_value" in c for c in reports[0].leftover_callbacks
+    ), reports[0]
+    assert not bpy.app.timers.is_registered(saved_timer)
     handlers = bpy.app.handlers.depsgraph_update_post
     mine = [h for h in handlers if getattr(h, "__module__", "") == "hot_addon"]
     assert len(mine) == 1 and mine[0] is sys.modules["hot_addon"].on_depsgraph
@@ -125,6 +129,8 @@ def main() -> None:
     assert len(reports) == 1 and reports[0].ok and "patched" in reports[0].message, reports
     assert value()["value"] == 42
     assert saved_timer() == 42 and saved_timer is not sys.modules["hot_addon"].timer_value
+    assert bpy.app.timers.is_registered(saved_timer)  # kept, running the new code
+    assert any("kept, patched" in c for c in reports[0].leftover_callbacks), reports[0]
     iienv.watch("hot_addon", enabled=False)
     from iienv import operators
 
