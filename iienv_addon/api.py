@@ -25,7 +25,7 @@ from .core import Environment, IienvError, Manager
 from .core.errors import InstallError, UnknownEnvironmentError
 from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
 from .core.names import check_module_name
-from .core.requirements import check_request
+from .core.requirements import CheckedRequest, check_request
 from .declarations import Declaration, read_declaration
 from .watcher import AddonWatcher
 
@@ -127,12 +127,9 @@ def ensure_env(
     Returns the environment's info; raises InstallError / InvalidRequirementError.
     """
     rt = runtime()
-    check_module_name(addon, "add-on module name")
-    args = _request_args(rt, addon, requirements, wheels, find_links, no_index, lock_file)
-    request = check_request(
-        addon, args["requirements"], args["wheels"], args["find_links"], args["lock_file"]
+    env, args, request = _validated_request(
+        rt, addon, requirements, wheels, find_links, no_index, lock_file
     )
-    env = _env_for(rt, addon, create=True)  # only once the request is known to be valid
     if installed_versions(env.site_dir) and verify(env.site_dir, request) is None:
         return info(addon)
     rt.manager.install(env, **args)  # type: ignore[arg-type]
@@ -175,12 +172,9 @@ def start_install(
         raise InstallError(
             f"iienv: add-on {addon!r} is being installed already; wait or cancel it first"
         )
-    check_module_name(addon, "add-on module name")
-    args = _request_args(rt, addon, requirements, wheels, find_links, no_index, lock_file)
-    check_request(
-        addon, args["requirements"], args["wheels"], args["find_links"], args["lock_file"]
+    env, args, _request = _validated_request(
+        rt, addon, requirements, wheels, find_links, no_index, lock_file
     )
-    env = _env_for(rt, addon, create=True)  # only once the request is known to be valid
     job = rt.manager.start_install(env, progress=progress, **args)  # type: ignore[arg-type]
     rt.jobs[addon] = job
     rt.failures.pop(addon, None)
@@ -438,6 +432,24 @@ def _env_for(rt: Runtime, addon: str, create: bool = False) -> Environment:
             "(ensure_env / Install in Preferences > Add-ons > iienv)",
         )
     return rt.manager.create(addon, owners=[addon])
+
+
+def _validated_request(
+    rt: Runtime,
+    addon: str,
+    requirements: Iterable[str] | None,
+    wheels: Iterable[str | os.PathLike[str]],
+    find_links: Iterable[str | os.PathLike[str]],
+    no_index: bool,
+    lock_file: str | os.PathLike[str] | None,
+) -> tuple[Environment, dict[str, object], CheckedRequest]:
+    """Resolve and check what to install; only then create the environment if needed."""
+    check_module_name(addon, "add-on module name")
+    args = _request_args(rt, addon, requirements, wheels, find_links, no_index, lock_file)
+    request = check_request(
+        addon, args["requirements"], args["wheels"], args["find_links"], args["lock_file"]
+    )
+    return _env_for(rt, addon, create=True), args, request
 
 
 def _request_args(
