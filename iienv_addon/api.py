@@ -99,7 +99,8 @@ def stop() -> None:
         _runtime.watchers.clear()
         for job in _runtime.jobs.values():
             job.cancel()
-            job.wait()
+            with contextlib.suppress(IienvError):  # a cancelled job reports its cancellation
+                job.wait()
         _runtime.manager.prepare_owner = None
     _runtime = None
 
@@ -152,7 +153,15 @@ def install(
     from last time (Update). Loaded modules keep running until purge/reload.
     """
     job = start_install(addon, requirements, wheels, find_links, no_index, lock_file, progress)
-    job.wait()
+    rt = runtime()
+    try:
+        job.wait()
+    except IienvError as exc:
+        rt.failures[addon] = str(exc)
+        raise
+    finally:
+        if rt.jobs.get(addon) is job:  # finished here: not a running install any more
+            del rt.jobs[addon]
     return info(addon)
 
 

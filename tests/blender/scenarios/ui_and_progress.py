@@ -4,7 +4,7 @@ import sys
 import time
 
 import bpy
-from common import enable, install_legacy, run
+from common import disable, enable, install_legacy, run
 
 
 class Recorder:
@@ -100,6 +100,14 @@ def main() -> None:
     info = {e.addon: e for e in prefs.environments()}["iienv_example_np126"]
     assert info.site_dir == site and info.packages == {"numpy": "1.26.4"}
     assert info.state == "failed" and "cancelled" in info.message
+    # A blocking install is not shown as running once it returned.
+    assert prefs.install("iienv_example_np126").state == "installed"
+    # Disabling iienv while pip runs cancels the install and still unregisters everything.
+    prefs.start_install("iienv_example_np126", requirements=["numpy==2.4.6"])
+    operators.poll_installs()
+    disable("iienv")
+    assert not hasattr(bpy.types, "IIENV_OT_install")
+    enable("iienv")
     enable("iienv_example_np126")
     assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
     assert sys.modules["iienv_example_np126"].LAST_RESULT["version"] == "1.26.4"
