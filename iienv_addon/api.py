@@ -10,6 +10,7 @@ runtime with a host that can enable and disable add-ons.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import os
 import sys
@@ -308,7 +309,7 @@ def info(addon: str) -> EnvInfo:
     if env is None:
         state = "installing" if job else ("failed" if addon in rt.failures else "empty")
         return EnvInfo(addon, state, {}, 0, 0, "", requirements, rt.failures.get(addon, ""))
-    packages = installed_versions(env.site_dir)
+    packages, disk_bytes = _site_facts(env)
     requirements = list(env.request.get("requirements") or requirements)
     if job is not None:
         state, message, fraction = "installing", job.progress.message, job.progress.fraction
@@ -319,7 +320,7 @@ def info(addon: str) -> EnvInfo:
     loaded = len(env.modules) + sum(1 for n in list(sys.modules) if env.owns_name(n))
     reload = rt.reloads.get(addon)
     return EnvInfo(
-        addon, state, packages, loaded, _disk_bytes(env.home), str(env.site_dir),
+        addon, state, packages, loaded, disk_bytes, str(env.site_dir),
         requirements, message, fraction, addon in rt.watchers,
         reload.message if reload else "",
     )  # fmt: skip
@@ -504,6 +505,24 @@ def _prepare_owner(env: Environment) -> None:
     except IienvError as exc:
         rt.failures[env.name] = str(exc)
         raise ImportError(str(exc)) from None
+
+
+def _site_facts(env: Environment) -> tuple[dict[str, str], int]:
+    """Packages and disk use of the environment, for every Preferences redraw.
+
+    A generation directory never changes once installed, so its facts are
+    computed once (disk use is the current generation's); an adopted external
+    site dir is read every time.
+    """
+    if env.site_dir.parent != env.home:
+        return installed_versions(env.site_dir), _disk_bytes(env.site_dir)
+    packages, size = _generation_facts(str(env.site_dir))
+    return dict(packages), size
+
+
+@functools.lru_cache(maxsize=64)
+def _generation_facts(site_dir: str) -> tuple[dict[str, str], int]:
+    return installed_versions(Path(site_dir)), _disk_bytes(Path(site_dir))
 
 
 def _disk_bytes(path: Path) -> int:
