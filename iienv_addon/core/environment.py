@@ -18,6 +18,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+__iienv_machinery__ = True  # caller.py looks through iienv's frames
+
 STATE_FILE = "state.json"
 GENERATION_PREFIX = "gen-"
 STAGING_PREFIX = ".staging-"
@@ -111,6 +113,14 @@ class Environment:
         # the import hook's fast path is one lookup here. Rebuilt by reindex().
         self.plain_imports: dict[str, ModuleType] = {}
         self.top_names: frozenset[str] = scan_top_names(site_dir)
+        # Top-level names outside the site dir's own that the environment's
+        # compiled code registered while loading (scipy's ``_csparsetools``,
+        # Cython's shared ``_cython_3_x_y``): laid out and collected with it.
+        self.extra_tops: frozenset[str] = frozenset()
+        # pybind11's module cache entries and internals of this environment
+        # (state_dicts.py).
+        self.module_cache: dict[str, Any] = {}
+        self.state_entries: dict[str, Any] = {}
         # Filled in by the manager: the builtins dict whose __import__ is this
         # environment's hook, given to every module the environment loads.
         self.builtins: dict[str, Any] = {}

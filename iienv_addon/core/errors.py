@@ -7,6 +7,8 @@ iienv developers.
 
 from __future__ import annotations
 
+__iienv_machinery__ = True  # caller.py looks through iienv's frames
+
 
 class IienvError(Exception):
     """Base class of every error iienv raises on purpose."""

@@ -1,10 +1,20 @@
-"""The meta path finder and the loader wrapper, shaped like importlib's.
+"""The meta path finder and the loader wrappers, shaped like importlib's.
 
-The finder claims two kinds of names:
+The finder claims these names:
 
 * while an environment is activated (on the activating thread), the
   environment's top-level names and everything below them, found in its site
   dir;
+* outside an activation, a name the *calling* environment provides (caller.py:
+  the innermost frame that is not import machinery). This is how by-name
+  imports that bypass ``__import__`` — Cython's function-level imports,
+  ``PyImport_ImportModule`` from compiled code, the standard library's own
+  ``__import__`` calls on an add-on's behalf — reach the environment when the
+  name is absent from ``sys.modules``. The module (imported into the
+  environment first if need be) is handed over once and taken out of
+  ``sys.modules`` again at the thread's next event (a transient alias);
+* a host module a live scope took out of ``sys.modules`` (scope.py), for
+  everybody who is not that environment's code, again as a transient alias;
 * always, the packages of an environment's *owners* (the add-ons that use it),
   found by the finders after this one, so that their ``import`` statements use
   the environment even when the add-on itself was imported by
@@ -22,19 +32,34 @@ with the environment's distributions first.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.machinery import ExtensionFileLoader, ModuleSpec, PathFinder
 from importlib.metadata import DistributionFinder, MetadataPathFinder
 from pathlib import Path
-from types import FrameType, ModuleType
-from typing import TYPE_CHECKING, Any
+from types import ModuleType
+from typing import Any, Protocol
 
+from .caller import MARKER, calling_env
 from .environment import Environment
+from .errors import EnvironmentPurgedError
+from .overlay import Overlay
+from .scope import Stash
 
-if TYPE_CHECKING:
-    from .manager import Manager
+__iienv_machinery__ = True
 
-MARKER = "__iienv__"
+
+class Environments(Protocol):
+    """What the finder needs to know about the environments (the manager)."""
+
+    root: Path
+    discover_owner: Callable[[str], Environment | None] | None
+    prepare_owner: Callable[[Environment], None] | None
+
+    @property
+    def known(self) -> dict[int, Environment]: ...
+    def owner_env(self, module_name: str) -> Environment | None: ...
+    def import_in(self, env: Environment, name: str) -> ModuleType: ...
+    def hand_over(self, name: str, module: ModuleType) -> None: ...
 
 
 class EnvLoader:
@@ -77,33 +102,85 @@ def _generation_of(env: Environment, origin: str | None) -> Path:
     return env.site_dir
 
 
-class IienvFinder:
-    """Meta path finder for activated environments and owners' packages."""
+class ExistingModuleLoader:
+    """Hands an already loaded module to ``_find_and_load`` without running it again.
 
-    def __init__(self, manager: Manager) -> None:
-        self._manager = manager
+    importlib writes the spec it was given onto the module; the module's own
+    spec is put back before anything else can see it. The module must not be
+    in ``sys.modules`` before importlib puts it there: ``_find_spec`` would
+    then return the module's own spec ("the parent import may have already
+    imported this module") and run it a second time. So it is handed over
+    (``on_loaded``, which arranges its removal) only once importlib has.
+    """
+
+    def __init__(self, module: ModuleType, on_loaded: Callable[[str, ModuleType], None]) -> None:
+        self.module = module
+        self.spec = getattr(module, "__spec__", None)
+        self._on_loaded = on_loaded
+
+    def create_module(self, spec: ModuleSpec) -> ModuleType:
+        return self.module
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__spec__ = self.spec
+        self._on_loaded(module.__name__ if self.spec is None else self.spec.name, module)
+
+
+class IienvFinder:
+    """Meta path finder for activated environments, calling environments and owners."""
+
+    def __init__(self, envs: Environments, overlay: Overlay, stash: Stash) -> None:
+        self._envs = envs
+        self._overlay = overlay
+        self._stash = stash
 
     def __repr__(self) -> str:
-        return f"<iienv finder for {self._manager.root}>"
+        return f"<iienv finder for {self._envs.root}>"
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        overlay = self._manager._overlay
+        overlay = self._overlay
         env = overlay.active_env()
         if env is not None and fullname.partition(".")[0] in overlay.active_tops():
             search = [str(env.site_dir)] if path is None or "." not in fullname else path
             spec = PathFinder.find_spec(fullname, search, target)
             return _wrap(spec, env)
-        owner_env = self._manager._owner_env(fullname)
-        if owner_env is None and self._manager.discover_owner is not None:
-            owner_env = self._manager.discover_owner(fullname)
+        if env is None:
+            served = self._serve(fullname)
+            if served is not None:
+                return served
+            self._stash.loads += 1
+        owner_env = self._envs.owner_env(fullname)
+        if owner_env is None and self._envs.discover_owner is not None:
+            owner_env = self._envs.discover_owner(fullname)
         if owner_env is not None:
-            prepare = self._manager.prepare_owner
+            prepare = self._envs.prepare_owner
             if prepare is not None and fullname in owner_env.owners:
                 prepare(owner_env)
             return _wrap(self._find_after_me(fullname, path, target), owner_env)
         return None
+
+    def _serve(self, fullname: str) -> ModuleSpec | None:
+        """An environment's module for its own code, or a stashed host module for others."""
+        caller = calling_env(sys._getframe(1), self._envs.known)
+        if caller is not None and caller.provides(fullname):
+            if caller.removed:
+                raise EnvironmentPurgedError(
+                    f"iienv: environment {caller.name!r} was removed; its code (importing "
+                    f"{fullname!r}) can no longer import. Enable the add-on again."
+                )
+            module = self._envs.import_in(caller, fullname)
+        else:
+            stashed = self._stash.modules.get(fullname)
+            if stashed is None:
+                return None
+            module = stashed
+        return ModuleSpec(
+            fullname,
+            ExistingModuleLoader(module, self._envs.hand_over),  # type: ignore[arg-type]
+            is_package=hasattr(module, "__path__"),
+        )
 
     def _find_after_me(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
@@ -126,7 +203,7 @@ class IienvFinder:
         self, context: DistributionFinder.Context | None = None
     ) -> Iterator[Any]:
         """The calling environment's distributions, so its metadata wins."""
-        env = self._manager._calling_env(sys._getframe(1))
+        env = self._overlay.active_env() or calling_env(sys._getframe(1), self._envs.known)
         if env is None:
             return iter(())
         name = getattr(context, "name", None)
@@ -138,13 +215,3 @@ def _wrap(spec: ModuleSpec | None, env: Environment) -> ModuleSpec | None:
     if spec is not None and spec.loader is not None and not isinstance(spec.loader, EnvLoader):
         spec.loader = EnvLoader(spec.loader, env)  # type: ignore[assignment]
     return spec
-
-
-def calling_env(frame: FrameType | None, known: dict[int, Environment]) -> Environment | None:
-    """The innermost environment whose code is on the stack above ``frame``."""
-    while frame is not None:
-        env = frame.f_globals.get(MARKER)
-        if env is not None and id(env) in known:
-            return env
-        frame = frame.f_back
-    return None

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from types import FrameType, ModuleType
 from typing import Any
 
+from .caller import MACHINERY
 from .environment import Environment
 from .errors import EnvironmentPurgedError
 from .overlay import Overlay
@@ -28,7 +29,9 @@ from .overlay import Overlay
 ImportFunction = Callable[..., ModuleType]
 
 _MISSING: Any = object()
-_THIS_MODULE_GLOBALS = globals()
+_BOOTSTRAP_GLOBALS = (_bootstrap.__dict__, sys.modules["importlib._bootstrap_external"].__dict__)
+
+__iienv_machinery__ = True
 
 
 class TransientAliases:
@@ -49,6 +52,10 @@ class TransientAliases:
         if previous is module:
             return
         modules[name] = module
+        self.track(name, module, previous)
+
+    def track(self, name: str, module: ModuleType, previous: Any = _MISSING) -> None:
+        """Take ``module`` (already in ``sys.modules``) out again at the next event."""
         pending = self._pending()
         pending.append((name, module, previous))
         if len(pending) == 1 and sys.getprofile() is None:
@@ -57,8 +64,11 @@ class TransientAliases:
             sys.setprofile(self._on_event)
 
     def _on_event(self, frame: FrameType, event: str, arg: object) -> None:
-        if frame.f_globals is _THIS_MODULE_GLOBALS:
-            return  # our own frames unwinding back to the C caller
+        namespace = frame.f_globals
+        if MACHINERY in namespace or namespace is _BOOTSTRAP_GLOBALS[0]:
+            return  # iienv's or importlib's frames, still on the way back to the caller
+        if namespace is _BOOTSTRAP_GLOBALS[1]:
+            return
         self.flush()
 
     def flush(self) -> None:
@@ -171,12 +181,20 @@ def make_import(
 
 
 def _fromlist_present(module: ModuleType, fromlist: Sequence[str]) -> bool:
-    """True if ``from module import *fromlist`` needs no further import."""
+    """True if ``from module import *fromlist`` needs no further import.
+
+    Only the module's own namespace is read: ``hasattr`` would run a PEP 562
+    ``__getattr__`` (pydantic 2, scipy), which imports lazily — outside the
+    environment when called from here — and may raise anything. A name that is
+    not in the namespace yet takes the slow path, inside the environment, where
+    importlib's ``_handle_fromlist`` runs ``__getattr__`` as CPython would.
+    """
     if not fromlist:
         return True
     if not hasattr(module, "__path__"):
         return True
+    namespace = module.__dict__
     for item in fromlist:
-        if item == "*" or not hasattr(module, item):
+        if item == "*" or item not in namespace:
             return False
     return True

@@ -31,6 +31,8 @@ from .interpreter import pip_python
 from .pip_errors import diagnose
 from .requirements import CheckedRequest, Requirement, canonicalize_name, wheel_name_and_version
 
+__iienv_machinery__ = True  # caller.py looks through iienv's frames
+
 KILL_GRACE_SECONDS = 3.0
 
 

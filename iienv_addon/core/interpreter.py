@@ -19,6 +19,8 @@ from pathlib import Path
 
 from .errors import InterpreterNotFoundError
 
+__iienv_machinery__ = True  # caller.py looks through iienv's frames
+
 _PROBE = (
     "import json, sys; print(json.dumps([list(sys.version_info[:2]), "
     "sys.implementation.cache_tag, __import__('importlib.util').util.find_spec('pip') "

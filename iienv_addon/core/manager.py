@@ -12,53 +12,30 @@ import importlib
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType, ModuleType
 
-from .environment import (
-    STATE_FILE,
-    Environment,
-    copy_generation,
-    is_shared_library,
-)
+from .caller import MARKER, calling_env
+from .environment import STATE_FILE, Environment
 from .errors import (
     EnvironmentExistsError,
     OwnerConflictError,
     SiteDirError,
     UnknownEnvironmentError,
 )
-from .finder import MARKER, IienvFinder, calling_env
+from .finder import IienvFinder
 from .import_hook import TransientAliases, make_builtins, make_import
 from .installer import InstallJob, ProgressCallback
 from .names import check_env_name, check_module_name
 from .overlay import Overlay
+from .purge import PurgeResult, is_under, purge_environment
 from .requirements import check_request
+from .routing import Routing
+from .scope import Scope, Scopes, Stash
 from .warmup import WARMERS
 
-
-class PurgeResult(list[str]):
-    """Names of the modules a purge removed (a list), plus what stays in memory.
-
-    ``resident_libraries`` are shared libraries that were loaded from the purged
-    generation: no process can unload them, so they stay mapped until Blender
-    exits. ``site_dir`` is where the environment loads from next.
-    ``hooks_removed`` are entries the environment's packages had added to
-    ``sys.meta_path`` or ``sys.path_hooks`` (six does), taken out with them.
-    """
-
-    def __init__(
-        self,
-        names: Iterable[str],
-        resident_libraries: list[str],
-        site_dir: Path,
-        hooks_removed: list[object],
-    ) -> None:
-        super().__init__(sorted(names))
-        self.resident_libraries = resident_libraries
-        self.site_dir = site_dir
-        self.hooks_removed = hooks_removed
+__iienv_machinery__ = True
 
 
 class Manager:
@@ -86,7 +63,10 @@ class Manager:
         self._overlay = Overlay(before_lay=self._warm_global, before_collect=self._warm_env)
         self._warmed_global: set[str] = set()
         self._aliases = TransientAliases()
-        self._finder = IienvFinder(self)
+        self._stash = Stash(self._overlay.lock)
+        self._scopes = Scopes(self._stash, on_exit=self._aliases.flush)
+        self._finder = IienvFinder(self, self._overlay, self._stash)
+        self._routing = Routing(self._caller, self.import_in, self._overlay.activated)
         self._original_import = builtins.__import__
         self._enabled = False
         for state in sorted(self.root.glob(f"*/{STATE_FILE}")):
@@ -108,6 +88,7 @@ class Manager:
         if self._enabled:
             return
         sys.meta_path.insert(0, self._finder)
+        self._routing.install()
         self._enabled = True
         self._warm_global(None)
 
@@ -117,6 +98,7 @@ class Manager:
             return {}
         results = {name: self.purge(name) for name in list(self._envs)}
         self._aliases.flush()
+        self._routing.uninstall()
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
         self._enabled = False
@@ -193,7 +175,10 @@ class Manager:
 
     def owner_env(self, module_name: str) -> Environment | None:
         """The environment whose owners include ``module_name`` (or a parent package)."""
-        return self._owner_env(module_name)
+        for env in self._envs.values():
+            if env.owners and env.owns_name(module_name):
+                return env
+        return None
 
     def environments(self) -> list[Environment]:
         return [self._envs[name] for name in sorted(self._envs)]
@@ -216,7 +201,7 @@ class Manager:
             for env in self._envs.values():
                 if module_or_name in env.modules:
                     return env
-            return self._owner_env(module_or_name)
+            return self.owner_env(module_or_name)
         marked = getattr(module_or_name, "__dict__", {}).get(MARKER)
         if marked is not None and self._by_id.get(id(marked)) is marked:
             return marked
@@ -227,32 +212,70 @@ class Manager:
         env = self.get(name)
         result = self.purge(env)
         env.removed = True
+        self._stash.forget(env)
         del self._envs[env.name]
         del self._by_id[id(env)]
         shutil.rmtree(env.home, ignore_errors=True)
         return result
 
     # ---- isolation operations ------------------------------------------
-    @contextmanager
-    def activated(self, name: str | Environment) -> Iterator[Environment]:
-        """Make ``name``'s modules the ones every import in this block sees.
+    @property
+    def known(self) -> dict[int, Environment]:
+        """The live environments by ``id()`` (markers of removed ones do not count)."""
+        return self._by_id
 
-        For code that bypasses ``__import__`` (``importlib.import_module``,
-        Cython's imports) or that handles an environment's objects from global
-        code (pickling an environment's array). Other threads' imports wait
-        while the block runs, so keep it short.
+    def activated(self, name: str | Environment) -> Scope:
+        """Run the block as environment ``name``'s code: ``with manager.activated("a"): ...``.
+
+        Every by-name lookup made in the block — ``import`` statements,
+        ``importlib.import_module``, compiled code importing at call time,
+        unpickling — gets the environment's modules for the names it provides,
+        while another environment's code called from the block still gets its
+        own. No lock is held while the block runs (it may start threads, wait
+        for them, run for minutes); see scope.py.
         """
         env = self.get(name)
-        self._aliases.flush()
-        with self._overlay.activated(env):
-            yield env
+        return Scope(self._scopes, env, explicit=True)
+
+    def scope(self, name: str | Environment) -> Scope:
+        """The scope a host enters where it hands control to an owner's code (a door).
+
+        Unlike ``activated``, code of the block that is not the environment's
+        (another add-on, Blender's own scripts) keeps its own modules.
+        """
+        env = self.get(name)
+        return Scope(self._scopes, env, explicit=False)
 
     def import_module(self, name: str | Environment, module: str) -> ModuleType:
         """Import ``module`` as code of environment ``name`` would."""
         env = self.get(name)
         check_module_name(module)
+        if env.provides(module):
+            return self.import_in(env, module)
         env.builtins["__import__"](module)
-        return env.modules.get(module) or importlib.import_module(module)
+        return importlib.import_module(module)
+
+    def import_in(self, env: Environment, module: str) -> ModuleType:
+        """``module`` (a name ``env`` provides) from ``env``'s table, importing it if needed."""
+        table = env.modules
+        found = table.get(module)
+        if found is not None:
+            return found
+        env.builtins["__import__"](module)
+        found = table.get(module)
+        if found is None and self._overlay.active_env() is env:
+            found = sys.modules.get(module)  # laid out: collected when the activation ends
+        if found is None:
+            raise ModuleNotFoundError(
+                f"iienv: environment {env.name!r} imported {module!r} but did not keep it "
+                f"(the package removed itself from sys.modules while loading)",
+                name=module,
+            )
+        return found
+
+    def hand_over(self, name: str, module: ModuleType) -> None:
+        """``module``, just put in ``sys.modules`` by importlib, leaves at the next event."""
+        self._aliases.track(name, module)
 
     def start_install(
         self,
@@ -328,7 +351,8 @@ class Manager:
                 raise
             env.rescan()
             retire = old_site.parent == env.home and old_site not in env.dirty_site_dirs
-            if retire and not any(_is_under(_file_of(m), old_site) for m in env.modules.values()):
+            in_use = (getattr(m, "__file__", None) or "" for m in env.modules.values())
+            if retire and not any(is_under(path, old_site) for path in in_use):
                 shutil.rmtree(old_site, ignore_errors=True)
         return new_site
 
@@ -353,41 +377,14 @@ class Manager:
         hold references to the environment's modules). If a shared library was
         loaded from the current site dir, the environment moves to a fresh
         physical copy (a new generation): a library cannot be loaded twice from
-        one file.
+        one file. See purge.py.
         """
         env = self.get(name)
         with self._overlay.lock:
             self._aliases.flush()
-            removed = list(env.modules)
-            purged_modules = list(env.modules.values())
-            hooks = _remove_import_hooks_defined_in(env.modules)
-            env.modules.clear()
-            env.reindex()
-            if owners:
-                for mod_name in [n for n in sys.modules if env.owns_name(n)]:
-                    del sys.modules[mod_name]
-                    removed.append(mod_name)
-            resident = _mapped_libraries_under(env.dirty_site_dirs, purged_modules)
-            old_site = env.site_dir
-            for key in [k for k in sys.path_importer_cache if _is_under(k, old_site)]:
-                del sys.path_importer_cache[key]
-            if old_site in env.dirty_site_dirs:
-                new_site = env.next_generation_dir()
-                staging = env.home / f".staging-{new_site.name}"
-                shutil.rmtree(staging, ignore_errors=True)
-                copy_generation(old_site, staging)
-                os.replace(staging, new_site)
-                env.site_dir = new_site
-                env.save_state()
-            # Nothing iienv holds is loaded from older generations any more. POSIX
-            # keeps mapped files alive after unlink; elsewhere the next manager
-            # start removes what could not be deleted now.
-            env.remove_stale_generations(staging=False)
-            env.dirty_site_dirs.clear()
-            env.warmed.clear()
-            env.rescan()
-            importlib.invalidate_caches()
-        return PurgeResult(removed, resident, env.site_dir, hooks)
+            result = purge_environment(env, owners)
+            self._stash.forget(env)
+        return result
 
     # ---- internals ------------------------------------------------------
     def _register(self, env: Environment) -> None:
@@ -433,68 +430,9 @@ class Manager:
                 env.warmed.add(name)
                 warmer(module)
 
-    def _owner_env(self, module_name: str) -> Environment | None:
-        for env in self._envs.values():
-            if env.owners and env.owns_name(module_name):
-                return env
-        return None
-
-    def _calling_env(self, frame: FrameType | None) -> Environment | None:
+    def _caller(self, frame: FrameType | None) -> Environment | None:
+        """The environment on whose behalf a run-time lookup is made (routing.py)."""
         active = self._overlay.active_env()
         if active is not None:
             return active
-        return calling_env(frame, self._by_id)
-
-
-def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[object]:
-    """Take out of sys.meta_path / sys.path_hooks what classes of ``modules`` put there."""
-
-    def defined_here(obj: object) -> bool:
-        cls = obj if isinstance(obj, type) else type(obj)
-        home = modules.get(getattr(cls, "__module__", "") or "")
-        return home is not None and getattr(home, cls.__name__, None) is cls
-
-    removed: list[object] = []
-    for hook_list in (sys.meta_path, sys.path_hooks):
-        for hook in [h for h in hook_list if defined_here(h)]:
-            hook_list.remove(hook)  # type: ignore[arg-type]
-            removed.append(hook)
-    return removed
-
-
-def _file_of(module: ModuleType) -> str:
-    return getattr(module, "__file__", None) or ""
-
-
-def _is_under(path: str, directory: Path) -> bool:
-    if not path:
-        return False
-    try:
-        return Path(path).resolve().is_relative_to(directory)
-    except (OSError, ValueError):
-        return False
-
-
-def _mapped_libraries_under(directories: set[Path], purged: list[ModuleType]) -> list[str]:
-    """Shared libraries from ``directories`` that stay loaded in this process.
-
-    Read from /proc/self/maps where there is one (it also shows libraries that
-    extension modules pulled in, such as OpenBLAS); elsewhere the purged
-    extension modules' files.
-    """
-    if not directories:
-        return []
-    prefixes = tuple(str(d) + os.sep for d in directories)
-    found: set[str] = set()
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            for line in maps:
-                fields = line.split(None, 5)
-                if len(fields) == 6 and fields[5].rstrip("\n").startswith(prefixes):
-                    found.add(fields[5].rstrip("\n"))
-    except OSError:
-        for module in purged:
-            origin = getattr(module, "__file__", None) or ""
-            if origin.startswith(prefixes) and is_shared_library(origin):
-                found.add(origin)
-    return sorted(found)
+        return calling_env(frame, self._by_id, self._scopes.explicit())

@@ -12,6 +12,8 @@ import re
 
 from .errors import InvalidNameError
 
+__iienv_machinery__ = True  # caller.py looks through iienv's frames
+
 _ENV_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import _imp
 import importlib._bootstrap as _bootstrap
+import os
 import sys
 import threading
 import time
@@ -26,6 +27,9 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from .environment import Environment
+from .state_dicts import ModuleCaches
+
+__iienv_machinery__ = True
 
 # How long an activation waits for other threads to finish their imports before
 # it goes ahead without the global import lock (see _acquire_quiet_import_lock).
@@ -39,6 +43,8 @@ class _Layer:
     tops: frozenset[str]
     stash: dict[str, ModuleType] = field(default_factory=dict)
     depth: int = 1
+    before: set[str] = field(default_factory=set)
+    cache_stash: dict[str, object] | None = None
 
 
 def _other_thread_importing(me: int) -> bool:
@@ -65,6 +71,7 @@ class Overlay:
     ) -> None:
         self._before_lay = before_lay
         self._before_collect = before_collect
+        self._caches = ModuleCaches()
         self.lock = threading.RLock()
         self._layers: list[_Layer] = []
         self._owner: int | None = None
@@ -78,8 +85,9 @@ class Overlay:
         return None
 
     def active_tops(self) -> frozenset[str]:
+        """The top-level names the active environment's site dir provides."""
         if self._layers and self._owner == threading.get_ident():
-            return self._layers[-1].tops
+            return self._layers[-1].env.top_names
         return frozenset()
 
     @contextmanager
@@ -101,6 +109,7 @@ class Overlay:
             if self._before_lay is not None:
                 self._before_lay(env)
             layer = _lay(env)
+            layer.cache_stash = self._caches.lay(env, layer.tops)
             self._layers.append(layer)
             try:
                 yield
@@ -109,6 +118,7 @@ class Overlay:
             finally:
                 self._layers.pop()
                 _collect(layer)
+                self._caches.collect(env, layer.tops, layer.cache_stash)
                 if outermost:
                     self._owner = None
                     if self._holds_import_lock:
@@ -145,19 +155,47 @@ def _acquire_quiet_import_lock() -> bool:
 
 def _lay(env: Environment) -> _Layer:
     modules = sys.modules
-    tops = env.top_names
+    tops = env.top_names | env.extra_tops
     layer = _Layer(env, tops)
     stash = layer.stash
     for name in list(modules):
         if name.partition(".")[0] in tops:
             stash[name] = modules.pop(name)
     modules.update(env.modules)
+    layer.before = set(modules)
     return layer
+
+
+def _strays(layer: _Layer) -> list[str]:
+    """Modules the environment's code registered under names outside its top-level ones.
+
+    Compiled modules put submodules into ``sys.modules`` under short names
+    (scipy's ``_csparsetools``) and Cython registers its shared-type module
+    ``_cython_3_x_y``: new during this activation, and from the environment's
+    files (or without a file, for Cython's), they are the environment's.
+    """
+    env = layer.env
+    prefixes = (str(env.home) + os.sep, str(env.site_dir) + os.sep)
+    found = []
+    for name in [n for n in sys.modules if n not in layer.before]:
+        if name.partition(".")[0] in layer.tops:
+            continue
+        module = sys.modules[name]
+        origin = getattr(module, "__file__", None)
+        if isinstance(origin, str) and origin.startswith(prefixes):
+            found.append(name)
+        elif origin is None and name.startswith("_cython_"):
+            found.append(name)
+    return found
 
 
 def _collect(layer: _Layer) -> None:
     """Move the environment's modules back into its table and restore the stash."""
     modules = sys.modules
+    strays = _strays(layer)
+    if strays:
+        layer.env.extra_tops = layer.env.extra_tops | {n.partition(".")[0] for n in strays}
+        layer.tops = layer.tops | layer.env.extra_tops
     tops = layer.tops
     collected: dict[str, ModuleType] = {}
     for name in list(modules):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+__iienv_machinery__ = True  # caller.py looks through iienv's frames
+
 # (pattern in pip's output, cause, what to do); first match wins.
 _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
     (

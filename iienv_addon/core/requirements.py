@@ -14,6 +14,8 @@ from pathlib import Path
 
 from .errors import InvalidRequirementError
 
+__iienv_machinery__ = True  # caller.py looks through iienv's frames
+
 try:  # pip vendors packaging; Blender ships pip, so this is always there when pip is
     from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
     from pip._vendor.packaging.tags import sys_tags

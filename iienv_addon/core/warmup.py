@@ -23,6 +23,8 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+__iienv_machinery__ = True  # caller.py looks through iienv's frames
+
 
 def _numpy_steps(np: Any) -> list[Callable[[], object]]:
     a = np.arange(6.0).reshape(2, 3)

@@ -87,7 +87,7 @@ def test_table_follows_modules_removed_during_activation(env_six) -> None:
         importlib.import_module("six.moves")
     assert "six.moves" in env.modules and "six.moves" not in sys.modules
     assert env.plain_imports["six.moves"] is env.modules["six"]
-    with manager.activated("six"):
+    with manager._overlay.activated(env):  # the import-time overlay, laid out in full
         assert sys.modules["six"] is env.modules["six"]
         del sys.modules["six.moves"]
     assert "six.moves" not in env.modules

@@ -1,0 +1,143 @@
+"""Purge: forget every module an environment loaded, so the next import loads afresh.
+
+Shared libraries can never be unloaded, and numpy 2 refuses to initialise twice
+from one file, so an environment whose current generation had a shared library
+loaded moves to a fresh physical copy (a new generation directory) before it
+can load again. What a purge cannot take back (libraries mapped in the
+process) is reported, not hidden.
+
+Packages also leave things in interpreter-wide places while they load: six
+puts an importer on ``sys.meta_path``. Entries whose class lives in the purged
+environment are taken out with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+
+from .environment import Environment, copy_generation, is_shared_library
+
+__iienv_machinery__ = True
+
+
+class PurgeResult(list[str]):
+    """Names of the modules a purge removed (a list), plus what stays in memory.
+
+    ``resident_libraries`` are shared libraries that were loaded from the purged
+    generation: no process can unload them, so they stay mapped until Blender
+    exits. ``site_dir`` is where the environment loads from next.
+    ``hooks_removed`` are entries the environment's packages had added to
+    ``sys.meta_path`` or ``sys.path_hooks`` (six does), taken out with them.
+    """
+
+    def __init__(
+        self,
+        names: Iterable[str],
+        resident_libraries: list[str],
+        site_dir: Path,
+        hooks_removed: list[object],
+    ) -> None:
+        super().__init__(sorted(names))
+        self.resident_libraries = resident_libraries
+        self.site_dir = site_dir
+        self.hooks_removed = hooks_removed
+
+
+def purge_environment(env: Environment, owners: bool = True) -> PurgeResult:
+    """Forget ``env``'s modules (and its owners' with ``owners``); see the module docstring.
+
+    The caller holds the overlay lock, so no activation is laid out meanwhile.
+    """
+    removed = list(env.modules)
+    purged_modules = list(env.modules.values())
+    hooks = _remove_import_hooks_defined_in(env.modules)
+    env.modules.clear()
+    env.reindex()
+    if owners:
+        for mod_name in [n for n in sys.modules if env.owns_name(n)]:
+            del sys.modules[mod_name]
+            removed.append(mod_name)
+    resident = _mapped_libraries_under(env.dirty_site_dirs, purged_modules)
+    old_site = env.site_dir
+    for key in [k for k in sys.path_importer_cache if is_under(k, old_site)]:
+        del sys.path_importer_cache[key]
+    if old_site in env.dirty_site_dirs:
+        new_site = env.next_generation_dir()
+        staging = env.home / f".staging-{new_site.name}"
+        shutil.rmtree(staging, ignore_errors=True)
+        copy_generation(old_site, staging)
+        os.replace(staging, new_site)
+        env.site_dir = new_site
+        env.save_state()
+    # Nothing iienv holds is loaded from older generations any more. POSIX
+    # keeps mapped files alive after unlink; elsewhere the next manager
+    # start removes what could not be deleted now.
+    env.remove_stale_generations(staging=False)
+    env.dirty_site_dirs.clear()
+    env.warmed.clear()
+    env.extra_tops = frozenset()
+    env.module_cache.clear()
+    env.state_entries.clear()
+    env.rescan()
+    importlib.invalidate_caches()
+    return PurgeResult(removed, resident, env.site_dir, hooks)
+
+
+def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[object]:
+    """Take out of sys.meta_path / sys.path_hooks what classes of ``modules`` put there."""
+
+    def defined_here(obj: object) -> bool:
+        cls = obj if isinstance(obj, type) else type(obj)
+        home = modules.get(getattr(cls, "__module__", "") or "")
+        return home is not None and getattr(home, cls.__name__, None) is cls
+
+    removed: list[object] = []
+    for hook_list in (sys.meta_path, sys.path_hooks):
+        for hook in [h for h in hook_list if defined_here(h)]:
+            hook_list.remove(hook)  # type: ignore[arg-type]
+            removed.append(hook)
+    return removed
+
+
+def _file_of(module: ModuleType) -> str:
+    return getattr(module, "__file__", None) or ""
+
+
+def is_under(path: str, directory: Path) -> bool:
+    if not path:
+        return False
+    try:
+        return Path(path).resolve().is_relative_to(directory)
+    except (OSError, ValueError):
+        return False
+
+
+def _mapped_libraries_under(directories: set[Path], purged: list[ModuleType]) -> list[str]:
+    """Shared libraries from ``directories`` that stay loaded in this process.
+
+    Read from /proc/self/maps where there is one (it also shows libraries that
+    extension modules pulled in, such as OpenBLAS); elsewhere the purged
+    extension modules' files.
+    """
+    if not directories:
+        return []
+    prefixes = tuple(str(d) + os.sep for d in directories)
+    found: set[str] = set()
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            for line in maps:
+                fields = line.split(None, 5)
+                if len(fields) == 6 and fields[5].rstrip("\n").startswith(prefixes):
+                    found.add(fields[5].rstrip("\n"))
+    except OSError:
+        for module in purged:
+            origin = getattr(module, "__file__", None) or ""
+            if origin.startswith(prefixes) and is_shared_library(origin):
+                found.add(origin)
+    return sorted(found)
