@@ -33,8 +33,9 @@ system-deps:
 build: $(BPY_VENV)/.stamp
 	$(BPY) scripts/build.py --out dist
 
-$(WHEELHOUSE)/.stamp: scripts/test-wheels.txt scripts/fetch_wheels.sh scripts/build_fixture_wheels.py | $(VENV)/.stamp
+$(WHEELHOUSE)/.stamp: scripts/test-wheels.txt scripts/fetch_wheels.sh scripts/build_fixture_wheels.py tests/corpus/sets.txt scripts/fetch_corpus_wheels.sh | $(VENV)/.stamp
 	PYTHON=$(VPY) WHEELHOUSE=$(WHEELHOUSE) sh scripts/fetch_wheels.sh $$(grep -v '^#' scripts/test-wheels.txt)
+	PYTHON=$(VPY) WHEELHOUSE=$(WHEELHOUSE) sh scripts/fetch_corpus_wheels.sh
 	$(VPY) scripts/build_fixture_wheels.py $(WHEELHOUSE)
 	touch $@
 

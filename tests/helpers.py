@@ -25,6 +25,19 @@ ENV_SETS: dict[str, list[str]] = {
 }
 
 
+def corpus_sets() -> dict[str, list[str]]:
+    """The compatibility corpus's environments (tests/corpus/sets.txt), by set name."""
+    sets = {}
+    for line in (REPO / "tests" / "corpus" / "sets.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, *requirements = line.split()
+            sets[name] = requirements
+    return sets
+
+
+ENV_SETS.update(corpus_sets())
+
+
 def require_wheelhouse() -> Path:
     wheels = list(WHEELHOUSE.glob("*.whl")) if WHEELHOUSE.is_dir() else []
     if not wheels:
@@ -51,11 +64,15 @@ def pip_install_target(target: Path, requirements: list[str]) -> None:
     subprocess.run(cmd, check=True)
 
 
+SITE_CACHE = Path(os.environ.get("IIENV_SITE_CACHE", REPO / ".site-cache"))
+
+
 class SiteCache:
-    """pip-installs each ENV_SETS entry once per test session; hands out fresh copies.
+    """pip-installs each ENV_SETS entry once (kept in .site-cache/); hands out fresh copies.
 
     Every environment that loads numpy in one process needs its own physical
     copy of the shared libraries, so tests get copies, never the cache itself.
+    The cache is keyed by the set's requirements, so editing a set reinstalls it.
     """
 
     def __init__(self, base: Path) -> None:
@@ -63,10 +80,13 @@ class SiteCache:
         self._count = 0
 
     def installed(self, key: str) -> Path:
-        path = self.base / "cache" / key
+        requirements = ENV_SETS[key]
+        digest = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+        tag = f"py{sys.version_info[0]}{sys.version_info[1]}"
+        path = SITE_CACHE / f"{key}-{tag}-{digest}"
         if not path.is_dir():
-            tmp = self.base / "cache" / f".{key}.tmp"
-            pip_install_target(tmp, ENV_SETS[key])
+            tmp = SITE_CACHE / f".{key}-{os.getpid()}.tmp"
+            pip_install_target(tmp, requirements)
             tmp.rename(path)
         return path
 
