@@ -131,7 +131,7 @@ def world(tmp_path: Path, site_cache: SiteCache):
 
 def test_lazy_module_attributes_pep562(world) -> None:
     """Class 1: `from pydantic import BaseModel` and later `pydantic.TypeAdapter`."""
-    manager, env, _ = world
+    _, env, _ = world
     env("rt_pd2")
     module = importlib.import_module("rt_pd2")
     assert module.run() == ("2.12.5", 3, 5)
@@ -141,7 +141,7 @@ def test_lazy_module_attributes_pep562(world) -> None:
 
 def test_importlib_lookups_at_run_time_are_the_environments(world) -> None:
     """Class 2: import_module, find_spec, importlib.resources, certifi.where, pkgutil."""
-    manager, env, host_numpy = world
+    _, env, host_numpy = world
     gen_env = env("rt_gen")
     by_name, relative, numpy = importlib.import_module("rt_gen").lookups()
     assert by_name is numpy is gen_env.modules["numpy"]
