@@ -18,6 +18,7 @@ bl_info = {
 
 from .api import (  # noqa: E402  (the public API, usable as `import iienv`)
     EnvInfo,
+    activated,
     cancel,
     ensure_env,
     env_of,
@@ -34,6 +35,7 @@ from .core import IienvError  # noqa: E402
 __all__ = [
     "EnvInfo",
     "IienvError",
+    "activated",
     "cancel",
     "ensure_env",
     "env_of",

@@ -27,6 +27,7 @@ from .core.errors import InstallError, UnknownEnvironmentError
 from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
 from .core.names import check_module_name
 from .core.requirements import CheckedRequest, check_request
+from .core.scope import Scope
 from .declarations import Declaration, read_declaration
 from .watcher import AddonWatcher
 
@@ -285,6 +286,22 @@ def poll_watchers() -> list[ReloadReport]:
                 _hot_reload(rt, addon, tuple(map(str, change.files)), change.declaration_changed)
             )
     return reports
+
+
+def activated(addon: str) -> Scope:
+    """``with iienv.activated(__package__):`` runs the block as ``addon``'s code.
+
+    For code paths iienv cannot see: callbacks handed to other libraries,
+    msgbus notifications, threads the add-on starts, handlers it appends at run
+    time. Every by-name lookup in the block (imports, ``importlib``, compiled
+    code importing at call time) gets the add-on's environment for the names it
+    provides. No lock is held: the block may run long, start threads and wait
+    for them. Blender's doors into the add-on (its operators, panels, property
+    callbacks, handlers and timers registered in ``register()``) are entered
+    this way already.
+    """
+    rt = runtime()
+    return rt.manager.activated(_env_for(rt, addon))
 
 
 def environments() -> list[EnvInfo]:

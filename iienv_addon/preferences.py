@@ -35,6 +35,7 @@ class IienvPreferences(AddonPreferences):
     purge = staticmethod(api.purge)
     reload = staticmethod(api.reload)
     watch = staticmethod(api.watch)
+    activated = staticmethod(api.activated)
     environments = staticmethod(api.environments)
     env_of = staticmethod(api.env_of)
 

@@ -9,20 +9,24 @@ import bpy
 
 from . import api, operators, preferences
 from .core import Environment, IienvError, Manager
-from .core.finder import MARKER
+from .core.caller import MARKER
 from .declarations import read_declaration, scan
+from .doors import Doors
 from .host import BlenderHost, addon_folders, environments_root
 
 _manager: Manager | None = None
+_doors: Doors | None = None
 _CLASSES = (*operators.CLASSES, *preferences.CLASSES)
 
 
 def register(package: str, package_module: object) -> None:
-    global _manager
+    global _manager, _doors
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
     _manager = Manager(environments_root(package))
     _manager.enable()
+    _doors = Doors(_manager)
+    _doors.install()
     runtime = api.start(_manager, BlenderHost())
     if package != "iienv":
         sys.modules.setdefault("iienv", package_module)  # type: ignore[arg-type]
@@ -84,9 +88,12 @@ def _attach_late(runtime: api.Runtime) -> None:
 
 
 def unregister(package: str) -> None:
-    global _manager
+    global _manager, _doors
     operators.stop_timer()
     api.stop()
+    if _doors is not None:
+        _doors.uninstall()
+        _doors = None
     if _manager is not None:
         # Break manager -> discovery -> runtime -> manager: objects of iienv that
         # live on until interpreter finalization hang the bpy module at exit.

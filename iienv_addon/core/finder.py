@@ -54,6 +54,7 @@ class Environments(Protocol):
     root: Path
     discover_owner: Callable[[str], Environment | None] | None
     prepare_owner: Callable[[Environment], None] | None
+    owner_loaded: Callable[[Environment, ModuleType], None] | None
 
     @property
     def known(self) -> dict[int, Environment]: ...
@@ -68,6 +69,8 @@ class EnvLoader:
     def __init__(self, loader: Any, env: Environment) -> None:
         self.loader = loader
         self.env = env
+        # Called with the module once it ran (an owner package: the host wraps its doors).
+        self.after_exec: Callable[[ModuleType], None] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.loader, name)
@@ -90,6 +93,8 @@ class EnvLoader:
         if not isinstance(real, ExtensionFileLoader):
             namespace["__builtins__"] = self.env.builtins
         real.exec_module(module)
+        if self.after_exec is not None:
+            self.after_exec(module)
 
 
 def _generation_of(env: Environment, origin: str | None) -> Path:
@@ -158,7 +163,14 @@ class IienvFinder:
             prepare = self._envs.prepare_owner
             if prepare is not None and fullname in owner_env.owners:
                 prepare(owner_env)
-            return _wrap(self._find_after_me(fullname, path, target), owner_env)
+            spec = _wrap(self._find_after_me(fullname, path, target), owner_env)
+            loaded = self._envs.owner_loaded
+            if loaded is not None and fullname in owner_env.owners and spec is not None:
+                loader = spec.loader
+                if isinstance(loader, EnvLoader):
+                    env_of_owner = owner_env
+                    loader.after_exec = lambda module: loaded(env_of_owner, module)
+            return spec
         return None
 
     def _serve(self, fullname: str) -> ModuleSpec | None:
