@@ -121,6 +121,10 @@ class Environment:
         # (state_dicts.py).
         self.module_cache: dict[str, Any] = {}
         self.state_entries: dict[str, Any] = {}
+        # sys.path entries and sys attributes its packages left while loading
+        # (sys_state.py), put back while it is laid out.
+        self.sys_path: list[str] = []
+        self.sys_attributes: dict[str, Any] = {}
         # Filled in by the manager: the builtins dict whose __import__ is this
         # environment's hook, given to every module the environment loads.
         self.builtins: dict[str, Any] = {}

@@ -42,8 +42,10 @@ from typing import Any, Protocol
 from .caller import MARKER, calling_env
 from .environment import Environment
 from .errors import EnvironmentPurgedError
+from .exclusive import EXCLUSIVE, check_exclusive, host_has
 from .overlay import Overlay
 from .scope import Stash
+from .sys_state import env_path_entries
 
 __iienv_machinery__ = True
 
@@ -59,6 +61,7 @@ class Environments(Protocol):
     @property
     def known(self) -> dict[int, Environment]: ...
     def owner_env(self, module_name: str) -> Environment | None: ...
+    def environments(self) -> list[Environment]: ...
     def import_in(self, env: Environment, name: str) -> ModuleType: ...
     def hand_over(self, name: str, module: ModuleType) -> None: ...
 
@@ -147,10 +150,24 @@ class IienvFinder:
     ) -> ModuleSpec | None:
         overlay = self._overlay
         env = overlay.active_env()
-        if env is not None and fullname.partition(".")[0] in overlay.active_tops():
-            search = [str(env.site_dir)] if path is None or "." not in fullname else path
-            spec = PathFinder.find_spec(fullname, search, target)
-            return _wrap(spec, env)
+        if env is not None and (path is None or "." not in fullname):
+            # Top-level names: the environment's own sys.path entries (a package
+            # put them there while loading, as opencv does), then its site dir.
+            added = env_path_entries(env)
+            if fullname in overlay.active_tops():
+                if fullname in EXCLUSIVE:
+                    stashed = [*overlay.active_stash(), *self._stash.modules]
+                    check_exclusive(
+                        fullname, env, self._envs.environments(), host_has(fullname, stashed)
+                    )
+                spec = PathFinder.find_spec(fullname, [*added, str(env.site_dir)], target)
+                return _wrap(spec, env)
+            if added:
+                spec = PathFinder.find_spec(fullname, added, target)
+                if spec is not None:
+                    return _wrap(spec, env)
+        elif env is not None and fullname.partition(".")[0] in overlay.active_tops():
+            return _wrap(PathFinder.find_spec(fullname, path, target), env)
         if env is None:
             served = self._serve(fullname)
             if served is not None:

@@ -28,6 +28,7 @@ from types import ModuleType
 
 from .environment import Environment
 from .state_dicts import ModuleCaches
+from .sys_state import SysSnapshot, collect_sys, lay_sys
 
 __iienv_machinery__ = True
 
@@ -45,6 +46,7 @@ class _Layer:
     depth: int = 1
     before: set[str] = field(default_factory=set)
     cache_stash: dict[str, object] | None = None
+    sys: SysSnapshot = field(default_factory=SysSnapshot)
 
 
 def _other_thread_importing(me: int) -> bool:
@@ -84,6 +86,12 @@ class Overlay:
             return self._layers[-1].env
         return None
 
+    def active_stash(self) -> dict[str, ModuleType]:
+        """Global modules the active layer took out of ``sys.modules`` (this thread)."""
+        if self._layers and self._owner == threading.get_ident():
+            return self._layers[-1].stash
+        return {}
+
     def active_tops(self) -> frozenset[str]:
         """The top-level names the active environment's site dir provides."""
         if self._layers and self._owner == threading.get_ident():
@@ -110,15 +118,19 @@ class Overlay:
                 self._before_lay(env)
             layer = _lay(env)
             layer.cache_stash = self._caches.lay(env, layer.tops)
+            layer.sys = lay_sys(env)
             self._layers.append(layer)
+            failed = True
             try:
                 yield
                 if self._before_collect is not None:
                     self._before_collect(env)
+                failed = False
             finally:
                 self._layers.pop()
                 _collect(layer)
                 self._caches.collect(env, layer.tops, layer.cache_stash)
+                collect_sys(env, layer.sys, failed)
                 if outermost:
                     self._owner = None
                     if self._holds_import_lock:

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .environment import Environment, copy_generation, is_shared_library
+from .exclusive import forget_thread_state
 
 __iienv_machinery__ = True
 
@@ -56,6 +57,7 @@ def purge_environment(env: Environment, owners: bool = True) -> PurgeResult:
     """
     removed = list(env.modules)
     purged_modules = list(env.modules.values())
+    forget_thread_state({name.partition(".")[0] for name in removed})
     hooks = _remove_import_hooks_defined_in(env.modules)
     env.modules.clear()
     env.reindex()
@@ -84,6 +86,8 @@ def purge_environment(env: Environment, owners: bool = True) -> PurgeResult:
     env.extra_tops = frozenset()
     env.module_cache.clear()
     env.state_entries.clear()
+    env.sys_path = []
+    env.sys_attributes = {}
     env.rescan()
     importlib.invalidate_caches()
     return PurgeResult(removed, resident, env.site_dir, hooks)
