@@ -64,9 +64,7 @@ def lay_sys(env: Environment) -> SysSnapshot:
 def collect_sys(env: Environment, snapshot: SysSnapshot, failed: bool) -> None:
     """Take what ``env``'s code added to ``sys`` out again (kept with ``env`` unless failed)."""
     prefixes = env_prefixes(env)
-    added_paths = [
-        p for p in _str_entries() if p not in snapshot.path and p.startswith(prefixes)
-    ]
+    added_paths = [p for p in _str_entries() if p not in snapshot.path and p.startswith(prefixes)]
     for entry in added_paths:
         while entry in sys.path:
             sys.path.remove(entry)
