@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from iienv_addon.core.environment import copy_generation
+from tests.corpus.catalog import corpus_sets
 
 REPO = Path(__file__).resolve().parent.parent
 WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
@@ -23,16 +24,6 @@ ENV_SETS: dict[str, list[str]] = {
     "six116": ["six==1.16.0"],
     "six117": ["six==1.17.0"],
 }
-
-
-def corpus_sets() -> dict[str, list[str]]:
-    """The compatibility corpus's environments (tests/corpus/sets.txt), by set name."""
-    sets = {}
-    for line in (REPO / "tests" / "corpus" / "sets.txt").read_text(encoding="utf-8").splitlines():
-        if line.strip() and not line.startswith("#"):
-            name, *requirements = line.split()
-            sets[name] = requirements
-    return sets
 
 
 ENV_SETS.update(corpus_sets())

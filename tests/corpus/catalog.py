@@ -12,6 +12,19 @@ same checks, and the version must be the one pinned in the set.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+SETS_FILE = Path(__file__).resolve().parent / "sets.txt"
+
+
+def corpus_sets() -> dict[str, list[str]]:
+    """The corpus's environments (sets.txt: "<set> <requirement>..."), by set name."""
+    sets = {}
+    for line in SETS_FILE.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, *requirements = line.split()
+            sets[name] = requirements
+    return sets
 
 
 @dataclass(frozen=True)
