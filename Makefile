@@ -9,7 +9,7 @@ HOST_NUMPY := numpy==1.24.4
 BPY_VENV ?= .venv-bpy
 BPY := $(BPY_VENV)/bin/python
 
-.PHONY: venv bpy-venv system-deps wheels build test bench lint demo demo-core screenshot clean
+.PHONY: venv bpy-venv system-deps wheels build test bench lint demo demo-core screenshot clean corpus-table
 
 $(VENV)/.stamp: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ test: $(VENV)/.host-numpy $(BPY_VENV)/.stamp system-deps lint
 
 bench: $(VENV)/.host-numpy $(BPY_VENV)/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY)) $(VPY) scripts/bench.py
+
+# The README's compatibility table, from the corpus outcomes the last `make test` wrote in build/.
+corpus-table: venv
+	$(VPY) scripts/corpus_table.py
 
 # The main job: two add-ons with conflicting numpy in one real Blender, then purge and reinstall.
 demo: $(BPY_VENV)/.stamp $(WHEELHOUSE)/.stamp
