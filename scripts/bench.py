@@ -9,6 +9,7 @@ import caches and loaded libraries of one cannot help the other. Prints a table.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import shutil
@@ -23,6 +24,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 INSTALL_REQS = "numpy==1.26.4 six==1.17.0"
+DOOR_REQS = "scipy==1.16.3 numpy==2.2.6"
 LOOP_SOURCE = """
 def loop(n):
     for _ in range(n):
@@ -45,6 +47,9 @@ def child(kind: str, site: str, work: str, n: int) -> dict[str, float]:
 
         result["cold"] = time.perf_counter() - t
         return result
+    if kind == "door":
+        addons.mkdir(parents=True, exist_ok=True)
+        return door_child(site, work, n)
     import bench_global  # type: ignore[import-not-found]
 
     if kind == "cached":  # plain CPython first, in this same process, before iienv exists
@@ -73,6 +78,57 @@ def child(kind: str, site: str, work: str, n: int) -> dict[str, float]:
     if kind == "cached":
         result["plain_after"] = best_of(bench_global.loop, n)
     return result
+
+
+DOOR_OWNER = """
+import numpy
+import scipy, scipy.fft, scipy.sparse, scipy.spatial.distance
+
+def execute(self, context):
+    return {"FINISHED"}
+"""
+
+
+def door_child(site: str, work: str, n: int) -> dict[str, float]:
+    """Per call: an operator-like method of an add-on whose environment has scipy loaded.
+
+    The host has its own numpy loaded too, so every scope takes Blender's numpy
+    modules out of sys.modules and puts them back (the colliding case).
+    """
+    import numpy  # noqa: F401  (the host's: colliding names to stash per call)
+
+    from iienv_addon.core import Manager
+    from iienv_addon.core.door import make_door
+
+    owner = Path(work) / "addons" / "door_owner"
+    owner.mkdir(parents=True, exist_ok=True)
+    (owner / "__init__.py").write_text(DOOR_OWNER)
+    importlib.invalidate_caches()
+    manager = Manager(Path(work) / f"root-{os.getpid()}")
+    manager.enable()
+    env = manager.create("door", owners=["door_owner"], site_dir=site)
+    import door_owner  # type: ignore[import-not-found]
+
+    door = make_door(door_owner.execute, manager.scope(env))
+    plain, wrapped = door_owner.execute, door
+    for fn in (plain, wrapped):
+        for _ in range(1000):
+            fn(None, None)
+
+    def loop_of(fn):  # type: ignore[no-untyped-def]
+        def loop(count: int) -> None:
+            for _ in range(count):
+                fn(None, None)
+
+        return loop
+
+    plain_times, door_times = [], []
+    for _ in range(5):
+        plain_times.append(best_of(loop_of(plain), n, repeats=3))
+        door_times.append(best_of(loop_of(wrapped), n, repeats=3))
+    collisions = len(manager._stash.collisions(env).names)
+    manager.disable()
+    return {"plain": min(plain_times), "door": min(door_times), "stashed": collisions}
 
 
 def best_of(fn, n: int, repeats: int = 7) -> float:
@@ -160,6 +216,15 @@ def main() -> None:
             global_ratio.append(r["global"] / plain)
             env_ratio.append(r["env"] / plain)
             purge.append(r["purge"])
+        scipy_site = work / "scipy"
+        pip_target(scipy_site, DOOR_REQS, wheelhouse)
+        door_plain, door_env = [], []
+        for i in range(runs):
+            target = work / f"scipy-{i}"
+            copy_generation(scipy_site, target)
+            r = run_child("door", target, work, n // 4)
+            door_plain.append(r["plain"])
+            door_env.append(r["door"])
         plain_install, env_install = [], []
         manager = Manager(work / "install-root")
         interpreter.pip_python()  # found once per process, like in Blender
@@ -196,6 +261,13 @@ def main() -> None:
         print(
             f"| {'purge of an environment with numpy loaded':42} | {'-':>14} | "
             f"{_fmt(med(purge)):>14} |   -   |   -    |"
+        )
+        overhead = med(door_env) - med(door_plain)
+        verdict = "ok" if overhead <= 5e-6 else "MISSED"
+        print(
+            f"| {'per-call scoped activation (scipy env)':42} | {_fmt(med(door_plain)):>14} | "
+            f"{_fmt(med(door_env)):>14} | {med(door_env) / med(door_plain):5.1f} | "
+            f"+{_fmt(overhead)} <= 5 us {verdict}"
         )
         reload = bench_reload()
         verdict = "ok" if reload["median"] <= 0.150 else "MISSED"

@@ -73,11 +73,11 @@ class TransientAliases:
 
     def flush(self) -> None:
         """Remove this thread's aliases, restoring what they covered."""
-        if sys.getprofile() == self._on_event:
-            sys.setprofile(None)
         pending = getattr(self._local, "pending", None)
         if not pending:
-            return
+            return  # (the profile callback is only set while something is pending)
+        if sys.getprofile() == self._on_event:
+            sys.setprofile(None)
         modules = sys.modules
         while pending:
             name, module, previous = pending.pop()

@@ -29,13 +29,37 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections import deque
 from collections.abc import Callable
+from operator import itemgetter
 from types import ModuleType
 
 from .caller import MARKER
 from .environment import Environment
 
 __iienv_machinery__ = True
+
+
+class Collisions:
+    """Host module names under an environment's top-level names, as last computed."""
+
+    __slots__ = ("get", "key", "mapping", "modules", "names")
+
+    def __init__(
+        self, key: tuple[int, int, int], names: list[str], live: dict[str, ModuleType]
+    ) -> None:
+        self.key = key
+        self.names = tuple(names)
+        self.modules = tuple(live[name] for name in names)
+        self.mapping: dict[str, ModuleType] = dict(zip(self.names, self.modules, strict=True))
+        self.get: Callable[[dict[str, ModuleType]], tuple[ModuleType, ...]]
+        if len(names) == 1:  # itemgetter of one name returns the value, not a 1-tuple
+            only = names[0]
+            self.get = lambda d: (d[only],)
+        elif names:
+            self.get = itemgetter(*names)
+        else:
+            self.get = lambda d: ()
 
 
 class Stash:
@@ -45,33 +69,63 @@ class Stash:
         self.lock = lock
         self.modules: dict[str, ModuleType] = {}
         self._counts: dict[str, int] = {}
+        # The common case, one scope live that took everything at once: no
+        # per-name counts (they are made only when a second scope arrives).
+        self._bulk = False
         # Bumped by the finder whenever a module is loaded through the meta path
         # outside an activation, so cached collision lists notice new host modules.
         self.loads = 0
-        self._cache: dict[int, tuple[tuple[int, int, int], list[str]]] = {}
+        self._cache: dict[int, Collisions] = {}
 
-    def collisions(self, env: Environment) -> list[str]:
+    def collisions(self, env: Environment) -> Collisions:
         """Host module names under ``env``'s top-level names (stashed ones included)."""
         modules = sys.modules
         key = (len(modules) + len(self.modules), self.loads, id(env.top_names))
         cached = self._cache.get(id(env))
-        if cached is not None and cached[0] == key:
-            return cached[1]
+        if cached is not None and cached.key == key:
+            return cached
         tops = env.top_names
         names = [
             name
             for name, module in list(modules.items())
             if name.partition(".")[0] in tops and _is_host_module(module)
         ]
-        names.extend(name for name in self.modules if name.partition(".")[0] in tops)
-        self._cache[id(env)] = (key, names)
-        return names
+        if self.modules:  # stashed by a live scope: not in sys.modules now
+            names.extend(name for name in self.modules if name.partition(".")[0] in tops)
+            collisions = Collisions(key, names, {**self.modules, **modules})
+        else:
+            collisions = Collisions(key, names, modules)
+        self._cache[id(env)] = collisions
+        return collisions
 
-    def take(self, names: list[str]) -> list[str]:
-        """Take ``names`` out of ``sys.modules`` (or count another user); return those taken."""
+    def take(self, collisions: Collisions) -> list[str]:
+        """Take the names out of ``sys.modules`` (or count another user); return those taken.
+
+        The common case — no other scope live, ``sys.modules`` holding exactly
+        the modules the names were computed with — is a handful of C-level
+        bulk operations: this runs on every call into an add-on whose
+        environment collides with Blender's modules (~100 names for numpy).
+        """
+        live = sys.modules
+        names = collisions.names
+        if not names:
+            return []
+        if not self.modules:
+            try:
+                current = collisions.get(live)
+            except KeyError:
+                current = None
+            if current == collisions.modules:  # identity: the same host modules
+                deque(map(live.pop, names), maxlen=0)
+                self.modules = collisions.mapping  # shared: copied before any change
+                self._bulk = True
+                return list(names)
+        if self._bulk:  # a second user: from now on per-name counts
+            self.modules = dict(self.modules)
+            self._counts = dict.fromkeys(self.modules, 1)
+            self._bulk = False
         modules = self.modules
         counts = self._counts
-        live = sys.modules
         taken = []
         for name in names:
             count = counts.get(name)
@@ -90,8 +144,15 @@ class Stash:
 
     def give_back(self, names: list[str]) -> None:
         """Release ``names``; the last user puts the host module back into ``sys.modules``."""
-        counts = self._counts
+        if not names:
+            return
         live = sys.modules
+        if self._bulk:  # the only user took everything: put it all back
+            live.update(self.modules)
+            self.modules = {}
+            self._bulk = False
+            return
+        counts = self._counts
         for name in names:
             count = counts[name] - 1
             if count:
