@@ -23,6 +23,7 @@ from typing import Protocol
 
 from . import code_patch
 from .core import Environment, IienvError, Manager
+from .core.caller import MARKER
 from .core.errors import InstallError, UnknownEnvironmentError
 from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
 from .core.names import check_module_name
@@ -380,15 +381,30 @@ def _hot_reload(
         rt.manager.forget_owners(env)
     if not was_enabled:
         return _report(rt, addon, True, "reloaded (add-on is disabled)", start, files, leftovers)
+    message = "reloaded"
     try:
-        rt.host.enable(addon)
+        try:
+            rt.host.enable(addon)
+        except Exception as exc:
+            if requirements_changed or not _raised_in_environment(env, exc):
+                raise
+            # Its packages refused the add-on's code a second time: they keep
+            # registries by name (pydantic 1 validators: "duplicate validator
+            # function"). Reload the packages too, once.
+            with contextlib.suppress(Exception):
+                rt.host.disable(addon)
+            rt.manager.purge(env)
+            rt.host.enable(addon)
+            message = (
+                f"reloaded with its packages (kept loaded, they refused the new code: "
+                f"{type(exc).__name__}: {exc})"
+            )
     except Exception as exc:  # the add-on's own code failed: keep it off, say where
         rt.broken.add(addon)
         with contextlib.suppress(Exception):
             rt.host.disable(addon)
         return _report(rt, addon, False, _describe(exc), start, files, leftovers)
     rt.broken.discard(addon)
-    message = "reloaded"
     if addon in rt.patching:
         new_modules = {n: m for n, m in list(sys.modules.items()) if env.owns_name(n)}
         message += f"; {code_patch.patch(old_modules, new_modules)} saved function(s) patched"
@@ -416,6 +432,22 @@ def _report(
     rt.reloads[addon] = report
     print(report.message)
     return report
+
+
+def _raised_in_environment(env: Environment, exc: BaseException) -> bool:
+    """True if ``exc`` was raised by ``env``'s packages (not by the add-on's own code).
+
+    Judged by the innermost frame's module, whose namespace carries the
+    environment's marker (compiled modules too: Cython's frames report a
+    relative file name, but their globals are the module's).
+    """
+    tb = exc.__traceback__
+    namespace: dict[str, object] = {}
+    while tb is not None:
+        namespace = tb.tb_frame.f_globals
+        tb = tb.tb_next
+    name = namespace.get("__name__")
+    return namespace.get(MARKER) is env and isinstance(name, str) and env.provides(name)
 
 
 def _describe(exc: BaseException) -> str:
