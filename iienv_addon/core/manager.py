@@ -33,6 +33,7 @@ from .purge import PurgeResult, is_under, purge_environment
 from .requirements import check_request
 from .routing import Routing
 from .scope import Scope, Scopes, Stash
+from .threads import THREAD_SCOPES
 from .warmup import WARMERS
 
 __iienv_machinery__ = True
@@ -92,6 +93,7 @@ class Manager:
             return
         sys.meta_path.insert(0, self._finder)
         self._routing.install()
+        THREAD_SCOPES.register(self._by_id, self.scope)
         self._enabled = True
         self._warm_global(None)
 
@@ -102,6 +104,7 @@ class Manager:
         results = {name: self.purge(name) for name in list(self._envs)}
         self._aliases.flush()
         self._routing.uninstall()
+        THREAD_SCOPES.unregister(self._by_id)
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
         self._enabled = False

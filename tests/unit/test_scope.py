@@ -119,6 +119,14 @@ def test_thread_started_and_joined_inside_a_door_does_not_deadlock(world) -> Non
     assert sys.modules["numpy"] is host_numpy
 
 
+def test_thread_started_by_environment_code_runs_in_its_scope(world) -> None:
+    """No door around it: the thread's own start enters the environment's scope."""
+    _, a, _, _, host_numpy = world
+    out, alive = a.in_thread(a.sample)  # numpy 2's call-time import of numpy.linalg
+    assert not alive and out == [(2,)]
+    assert sys.modules["numpy"] is host_numpy
+
+
 def test_scopes_on_two_threads_share_the_stash(world) -> None:
     manager, a, b, _, host_numpy = world
     before = snapshot()
