@@ -91,10 +91,15 @@ def test_enable_disable_restores_the_interpreter(tmp_path: Path, site_cache: Sit
     site_a = site_cache.fresh_copy("np126")
     code = """
         import builtins, sys, threading
+        import importlib, importlib.util, importlib.metadata, pkgutil
         sys.path.insert(0, sys.argv[1])
         import numpy as host  # so both states have it
         def state():
             return {
+                "importlib": (importlib.import_module, importlib.reload, importlib.util.find_spec,
+                              pkgutil.get_data, importlib.metadata.import_module),
+                "thread_start": threading.Thread._bootstrap_inner,
+                "sys_attributes": sorted(vars(sys)),
                 "import": builtins.__import__,
                 "builtins": dict(builtins.__dict__),
                 "meta_path": list(sys.meta_path),
@@ -115,6 +120,9 @@ def test_enable_disable_restores_the_interpreter(tmp_path: Path, site_cache: Sit
         import owned_a
         assert owned_a.numpy.__version__ == "1.26.4"
         assert builtins.__import__ is original_import  # never replaced, even while enabled
+        assert importlib.import_module is not before["importlib"][0]  # routed while enabled
+        with m.activated("a"):
+            assert importlib.import_module("numpy") is env.modules["numpy"]
         try:
             owned_a.numpy.linalg.inv(owned_a.numpy.zeros((2, 2)))
         except owned_a.numpy.linalg.LinAlgError:
