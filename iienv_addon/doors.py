@@ -16,7 +16,9 @@ Blender checks):
 * handlers the add-on's ``register()`` appended to ``bpy.app.handlers``
   (swapped back before its ``unregister()`` runs, so ``remove(fn)`` works);
 * timers it registers (``bpy.app.timers.register``; ``is_registered`` and
-  ``unregister`` accept the add-on's own function).
+  ``unregister`` accept the add-on's own function);
+* callbacks given to ``bpy.props`` functions (``bpy.types.Scene.x =
+  FloatProperty(update=fn)`` outside any class).
 
 What no door covers — msgbus callbacks, handlers appended later at run time,
 threads, callbacks handed to other libraries — can use
@@ -70,6 +72,11 @@ class Doors:
         ):
             self._originals[(owner, attr)] = getattr(owner, attr)
             setattr(owner, attr, replacement)
+        for attr in dir(bpy.props):
+            original = getattr(bpy.props, attr)
+            if attr.endswith("Property") and callable(original):
+                self._originals[(bpy.props, attr)] = original
+                setattr(bpy.props, attr, self._property_function(original))
         self.manager.owner_loaded = self.owner_loaded
 
     def uninstall(self) -> None:
@@ -152,6 +159,23 @@ class Doors:
         if scope is not None:
             wrap_class(cls, scope)
         self._original(bpy.utils, "register_class")(cls)
+
+    def _property_function(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        """A ``bpy.props`` function whose callbacks of add-ons become doors."""
+
+        def property_function(*args: Any, **kwargs: Any) -> Any:
+            for key in PROPERTY_CALLBACKS:
+                fn = kwargs.get(key)
+                if isinstance(fn, FunctionType):
+                    scope = self.scope_of(fn.__module__ or "")
+                    if scope is not None:
+                        kwargs[key] = door_for(fn, scope)
+            return original(*args, **kwargs)
+
+        property_function.__name__ = property_function.__qualname__ = original.__name__
+        property_function.__doc__ = original.__doc__
+        property_function.__wrapped__ = original  # type: ignore[attr-defined]
+        return property_function
 
     # ---- timers -------------------------------------------------------------
     def _register_timer(

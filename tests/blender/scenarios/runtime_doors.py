@@ -49,6 +49,10 @@ def on_update(self, context):
     sample("update")
 
 
+def on_direct_update(self, context):
+    sample("direct update")
+
+
 class IIENV_RT_OT_probe(bpy.types.Operator):
     bl_idname = "iienv_rt.probe"
     bl_label = "Probe"
@@ -77,6 +81,7 @@ def register():
     bpy.utils.register_class(IIENV_RT_OT_probe)
     bpy.utils.register_class(IIENV_RT_PG_settings)
     bpy.types.Scene.iienv_rt = bpy.props.PointerProperty(type=IIENV_RT_PG_settings)
+    bpy.types.Scene.iienv_rt_direct = bpy.props.IntProperty(update=on_direct_update)
     bpy.app.handlers.depsgraph_update_post.append(on_depsgraph)
     bpy.app.timers.register(on_timer, first_interval=100.0)
     sample("register")
@@ -87,6 +92,7 @@ def unregister():
     if bpy.app.timers.is_registered(on_timer):
         bpy.app.timers.unregister(on_timer)
     del bpy.types.Scene.iienv_rt
+    del bpy.types.Scene.iienv_rt_direct
     bpy.utils.unregister_class(IIENV_RT_PG_settings)
     bpy.utils.unregister_class(IIENV_RT_OT_probe)
 """
@@ -116,6 +122,8 @@ def main() -> None:
 
     bpy.context.scene.iienv_rt.value = 2.0  # property update callback
     assert module.RESULTS[3] == ("update", *expected), module.RESULTS
+    bpy.context.scene.iienv_rt_direct = 3  # a property defined outside a class
+    assert module.RESULTS.pop(4) == ("direct update", *expected), module.RESULTS
 
     # Blender calls what is in the handler list; timers never fire headless, so
     # the scenario calls what Blender would (the registered door functions).
@@ -149,6 +157,7 @@ def main() -> None:
     assert not bpy.app.timers.is_registered(module.on_timer)
     disable("iienv")
     assert bpy.utils.register_class.__module__ != "iienv.doors"
+    assert type(bpy.props.FloatProperty).__name__ == "builtin_function_or_method"
     assert type(bpy.app.timers.register).__name__ == "builtin_function_or_method"
 
 
