@@ -49,6 +49,13 @@ class EnvironmentExistsError(IienvError, FileExistsError):
 class EnvironmentPurgedError(IienvError, ImportError):
     """Code of a removed environment tried to import."""
 
+    @classmethod
+    def importing(cls, env_name: str, module: str) -> EnvironmentPurgedError:
+        return cls(
+            f"iienv: environment {env_name!r} was removed; code that it loaded (importing "
+            f"{module!r}) can no longer import. Enable the add-on again."
+        )
+
 
 class InstallError(IienvError, RuntimeError):
     """pip could not install an environment's requirements."""

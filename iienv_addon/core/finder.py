@@ -195,10 +195,7 @@ class IienvFinder:
         caller = calling_env(sys._getframe(1), self._envs.known)
         if caller is not None and caller.provides(fullname):
             if caller.removed:
-                raise EnvironmentPurgedError(
-                    f"iienv: environment {caller.name!r} was removed; its code (importing "
-                    f"{fullname!r}) can no longer import. Enable the add-on again."
-                )
+                raise EnvironmentPurgedError.importing(caller.name, fullname)
             module = self._envs.import_in(caller, fullname)
         else:
             stashed = self._stash.modules.get(fullname)

@@ -121,10 +121,7 @@ def make_import(
             # Inside this environment's own activation: the overlay is in place.
             return original(name, globals, locals, fromlist, level)
         if env.removed:
-            raise EnvironmentPurgedError(
-                f"iienv: environment {env.name!r} was removed; code that it loaded "
-                f"(importing {name!r}) can no longer import. Re-enable the add-on."
-            )
+            raise EnvironmentPurgedError.importing(env.name, name)
         aliases.flush()
         if fromlist is None:
             fromlist = ()

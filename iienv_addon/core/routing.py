@@ -133,10 +133,7 @@ class _Router:
             if env is None:
                 continue
             if env.removed:
-                raise EnvironmentPurgedError(
-                    f"iienv: environment {env.name!r} was removed; its code (looking up "
-                    f"{fullname!r}) can no longer import. Enable the add-on again."
-                )
+                raise EnvironmentPurgedError.importing(env.name, fullname)
             if env.provides(fullname):
                 return routing, env
             return None, None
