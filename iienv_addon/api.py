@@ -11,47 +11,22 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib.util
 import os
 import sys
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol
 
-from . import code_patch
 from .core import Environment, IienvError, Manager
-from .core.caller import MARKER
 from .core.errors import InstallError, UnknownEnvironmentError
 from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
 from .core.names import check_module_name
 from .core.requirements import CheckedRequest, check_request
 from .core.scope import Scope
-from .declarations import Declaration, read_declaration
+from .reloading import ReloadReport, hot_reload
+from .runtime import Host, Runtime
 from .watcher import AddonWatcher
-
-
-class Host(Protocol):
-    """What the API needs from Blender (or a test double of it)."""
-
-    def is_enabled(self, addon: str) -> bool: ...
-    def enable(self, addon: str) -> None: ...
-    def disable(self, addon: str) -> None: ...
-    def remove_leftover_callbacks(self, addon: str, keep_timers: bool = False) -> list[str]: ...
-
-
-@dataclass(frozen=True)
-class ReloadReport:
-    """The outcome of one (hot) reload, for the UI and scripts."""
-
-    addon: str
-    ok: bool
-    message: str
-    seconds: float
-    files: tuple[str, ...] = ()
-    leftover_callbacks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,20 +44,6 @@ class EnvInfo:
     progress: float = 0.0
     watched: bool = False
     reload_message: str = ""
-
-
-@dataclass
-class Runtime:
-    manager: Manager
-    host: Host
-    declarations: dict[str, Declaration] = field(default_factory=dict)
-    declaration_problems: dict[str, str] = field(default_factory=dict)
-    jobs: dict[str, InstallJob] = field(default_factory=dict)
-    failures: dict[str, str] = field(default_factory=dict)
-    watchers: dict[str, AddonWatcher] = field(default_factory=dict)
-    reloads: dict[str, ReloadReport] = field(default_factory=dict)
-    broken: set[str] = field(default_factory=set)  # disabled by a failed reload
-    patching: set[str] = field(default_factory=set)  # add-ons whose old functions get new code
 
 
 _runtime: Runtime | None = None
@@ -247,7 +208,9 @@ def reload(addon: str) -> ReloadReport:
     as it was). A syntax or import error leaves the add-on disabled with the
     error's location; the next reload tries again.
     """
-    return _hot_reload(runtime(), addon, files=(), declaration_changed=True)
+    rt = runtime()
+    _env_for(rt, addon)  # an unknown add-on: the error says what to check
+    return hot_reload(rt, addon, (), True, install)
 
 
 def watch(
@@ -284,7 +247,9 @@ def poll_watchers() -> list[ReloadReport]:
         change = watcher.poll()
         if change is not None:
             reports.append(
-                _hot_reload(rt, addon, tuple(map(str, change.files)), change.declaration_changed)
+                hot_reload(
+                    rt, addon, tuple(map(str, change.files)), change.declaration_changed, install
+                )
             )
     return reports
 
@@ -345,125 +310,6 @@ def info(addon: str) -> EnvInfo:
 
 
 # ---- internals --------------------------------------------------------------
-def _hot_reload(
-    rt: Runtime, addon: str, files: tuple[str, ...], declaration_changed: bool
-) -> ReloadReport:
-    start = time.perf_counter()
-    env = _env_for(rt, addon)
-    for path in files:  # a same-second, same-size edit would otherwise reuse a stale .pyc
-        if path.endswith(".py"):
-            with contextlib.suppress(OSError, ValueError):
-                os.remove(importlib.util.cache_from_source(path))
-    requirements_changed = False
-    if declaration_changed and addon in rt.declarations:
-        try:
-            fresh = read_declaration(addon, rt.declarations[addon].source.parent)
-        except IienvError as exc:
-            return _report(rt, addon, False, str(exc), start, files)
-        if fresh is not None and fresh != rt.declarations[addon]:
-            rt.declarations[addon] = fresh
-            requirements_changed = list(fresh.requirements) != list(
-                env.request.get("requirements") or []
-            )
-    if requirements_changed:
-        try:
-            install(addon)
-        except IienvError as exc:
-            return _report(rt, addon, False, str(exc), start, files)
-    was_enabled = rt.host.is_enabled(addon) or addon in rt.broken
-    if rt.host.is_enabled(addon):
-        rt.host.disable(addon)
-    leftovers = rt.host.remove_leftover_callbacks(addon, keep_timers=addon in rt.patching)
-    old_modules = {n: m for n, m in list(sys.modules.items()) if env.owns_name(n)}
-    if requirements_changed:
-        rt.manager.purge(env)
-    else:
-        rt.manager.forget_owners(env)
-    if not was_enabled:
-        return _report(rt, addon, True, "reloaded (add-on is disabled)", start, files, leftovers)
-    message = "reloaded"
-    try:
-        try:
-            rt.host.enable(addon)
-        except Exception as exc:
-            if requirements_changed or not _raised_in_environment(env, exc):
-                raise
-            # Its packages refused the add-on's code a second time: they keep
-            # registries by name (pydantic 1 validators: "duplicate validator
-            # function"). Reload the packages too, once.
-            with contextlib.suppress(Exception):
-                rt.host.disable(addon)
-            rt.manager.purge(env)
-            rt.host.enable(addon)
-            message = (
-                f"reloaded with its packages (kept loaded, they refused the new code: "
-                f"{type(exc).__name__}: {exc})"
-            )
-    except Exception as exc:  # the add-on's own code failed: keep it off, say where
-        rt.broken.add(addon)
-        with contextlib.suppress(Exception):
-            rt.host.disable(addon)
-        return _report(rt, addon, False, _describe(exc), start, files, leftovers)
-    rt.broken.discard(addon)
-    if addon in rt.patching:
-        new_modules = {n: m for n, m in list(sys.modules.items()) if env.owns_name(n)}
-        message += f"; {code_patch.patch(old_modules, new_modules)} saved function(s) patched"
-    if leftovers:
-        message += (
-            f"; removed {len(leftovers)} callback(s) its unregister() left behind "
-            f"({', '.join(leftovers)}): remove them in unregister()"
-        )
-    return _report(rt, addon, True, message, start, files, leftovers)
-
-
-def _report(
-    rt: Runtime,
-    addon: str,
-    ok: bool,
-    message: str,
-    start: float,
-    files: tuple[str, ...],
-    leftovers: list[str] | None = None,
-) -> ReloadReport:
-    report = ReloadReport(
-        addon, ok, f"iienv: {addon!r}: {message}", time.perf_counter() - start, files,
-        tuple(leftovers or ()),
-    )  # fmt: skip
-    rt.reloads[addon] = report
-    print(report.message)
-    return report
-
-
-def _raised_in_environment(env: Environment, exc: BaseException) -> bool:
-    """True if ``exc`` was raised by ``env``'s packages (not by the add-on's own code).
-
-    Judged by the innermost frame's module, whose namespace carries the
-    environment's marker (compiled modules too: Cython's frames report a
-    relative file name, but their globals are the module's).
-    """
-    tb = exc.__traceback__
-    namespace: dict[str, object] = {}
-    while tb is not None:
-        namespace = tb.tb_frame.f_globals
-        tb = tb.tb_next
-    name = namespace.get("__name__")
-    return namespace.get(MARKER) is env and isinstance(name, str) and env.provides(name)
-
-
-def _describe(exc: BaseException) -> str:
-    if isinstance(exc, SyntaxError):
-        return (
-            f"disabled: syntax error in {exc.filename}, line {exc.lineno}: {exc.msg}. "
-            f"Fix the file; the next change reloads it"
-        )
-    tb = exc.__traceback__
-    where = ""
-    while tb is not None:
-        where = f" ({tb.tb_frame.f_code.co_filename}, line {tb.tb_lineno})"
-        tb = tb.tb_next
-    return f"disabled: {type(exc).__name__}: {exc}{where}. Fix it; the next change reloads it"
-
-
 def _addon_dir(rt: Runtime, addon: str) -> Path:
     declared = rt.declarations.get(addon)
     if declared is not None:

@@ -13,6 +13,7 @@ from .core.caller import MARKER
 from .declarations import read_declaration, scan
 from .doors import Doors
 from .host import BlenderHost, addon_folders, environments_root
+from .runtime import Runtime
 
 _manager: Manager | None = None
 _doors: Doors | None = None
@@ -42,7 +43,7 @@ def register(package: str, package_module: object) -> None:
 class OwnerDiscovery:
     """Finds the declaration of an add-on installed after iienv started, at its first import."""
 
-    def __init__(self, runtime: api.Runtime, folders: list[tuple[str, Path]]) -> None:
+    def __init__(self, runtime: Runtime, folders: list[tuple[str, Path]]) -> None:
         self.runtime = runtime
         self.folders = folders
         self.checked: set[str] = set()
@@ -72,7 +73,7 @@ class OwnerDiscovery:
         return None
 
 
-def _attach_late(runtime: api.Runtime) -> None:
+def _attach_late(runtime: Runtime) -> None:
     """Add-ons enabled before iienv run without their environment: enable them again."""
     for addon in runtime.declarations:
         module = sys.modules.get(addon)
