@@ -68,6 +68,16 @@ def is_shared_library(path: str) -> bool:
     return base.endswith(_SHARED_LIBRARY_SUFFIXES) or ".so." in base
 
 
+def is_under(path: str, directory: Path) -> bool:
+    """True if ``path`` (resolved) lies inside ``directory``."""
+    if not path:
+        return False
+    try:
+        return Path(path).resolve().is_relative_to(directory)
+    except (OSError, ValueError):
+        return False
+
+
 def copy_generation(source: Path, target: Path) -> None:
     """Copy a site dir so that every shared library is a new physical file.
 

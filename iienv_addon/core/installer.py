@@ -22,10 +22,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .environment import STAGING_PREFIX, Environment
+from .environment import STAGING_PREFIX, Environment, is_under
 from .errors import InstallCancelledError, InstallError
 from .interpreter import pip_python
 from .pip_errors import diagnose
@@ -281,3 +282,31 @@ def _lock_requirements(lock_file: Path) -> list[Requirement]:
             continue
         reqs.append(Requirement(line.split(" --", 1)[0].strip()))
     return reqs
+
+
+def commit_generation(
+    env: Environment, staging: Path, record: dict[str, object], lock: AbstractContextManager[object]
+) -> Path:
+    """Rename a verified staging dir into place and switch to it (the state file rename).
+
+    The generation directory is in place before ``state.json`` names it, so a
+    kill between the two leaves the old state pointing at the old generation.
+    The old generation is deleted only if nothing loaded from it is in use.
+    """
+    with lock:
+        new_site = env.next_generation_dir()
+        os.replace(staging, new_site)
+        old_site, old_record = env.site_dir, env.request
+        env.site_dir, env.request = new_site, record
+        try:
+            env.save_state()
+        except OSError:
+            env.site_dir, env.request = old_site, old_record
+            shutil.rmtree(new_site, ignore_errors=True)
+            raise
+        env.rescan()
+        retire = old_site.parent == env.home and old_site not in env.dirty_site_dirs
+        in_use = (getattr(m, "__file__", None) or "" for m in env.modules.values())
+        if retire and not any(is_under(path, old_site) for path in in_use):
+            shutil.rmtree(old_site, ignore_errors=True)
+    return new_site

@@ -26,10 +26,10 @@ from .errors import (
 )
 from .finder import IienvFinder
 from .import_hook import TransientAliases, make_builtins, make_import
-from .installer import InstallJob, ProgressCallback
+from .installer import InstallJob, ProgressCallback, commit_generation
 from .names import check_env_name, check_module_name
 from .overlay import Overlay
-from .purge import PurgeResult, is_under, purge_environment
+from .purge import PurgeResult, purge_environment
 from .requirements import check_request
 from .routing import Routing
 from .scope import Scope, Scopes, Stash
@@ -311,7 +311,7 @@ class Manager:
         job = InstallJob(
             env,
             request,
-            commit=lambda staging: self._commit_generation(env, staging, record),
+            commit=lambda staging: commit_generation(env, staging, record, self._overlay.lock),
             no_index=no_index,
             progress=progress,
         )
@@ -339,28 +339,6 @@ class Manager:
             name, requirements, wheels, find_links, no_index, lock_file, allow_urls, progress
         )
         return job.wait()
-
-    def _commit_generation(
-        self, env: Environment, staging: Path, record: dict[str, object]
-    ) -> Path:
-        """Rename a verified staging dir into place and switch to it (the state file rename)."""
-        with self._overlay.lock:
-            new_site = env.next_generation_dir()
-            os.replace(staging, new_site)
-            old_site, old_record = env.site_dir, env.request
-            env.site_dir, env.request = new_site, record
-            try:
-                env.save_state()
-            except OSError:
-                env.site_dir, env.request = old_site, old_record
-                shutil.rmtree(new_site, ignore_errors=True)
-                raise
-            env.rescan()
-            retire = old_site.parent == env.home and old_site not in env.dirty_site_dirs
-            in_use = (getattr(m, "__file__", None) or "" for m in env.modules.values())
-            if retire and not any(is_under(path, old_site) for path in in_use):
-                shutil.rmtree(old_site, ignore_errors=True)
-        return new_site
 
     def forget_owners(self, name: str | Environment) -> list[str]:
         """Take only the owners' own modules out of ``sys.modules``.

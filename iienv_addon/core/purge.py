@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from types import ModuleType
 
-from .environment import Environment, copy_generation, is_shared_library
+from .environment import Environment, copy_generation, is_shared_library, is_under
 from .exclusive import forget_thread_state
 
 __iienv_machinery__ = True
@@ -111,15 +111,6 @@ def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[obje
 
 def _file_of(module: ModuleType) -> str:
     return getattr(module, "__file__", None) or ""
-
-
-def is_under(path: str, directory: Path) -> bool:
-    if not path:
-        return False
-    try:
-        return Path(path).resolve().is_relative_to(directory)
-    except (OSError, ValueError):
-        return False
 
 
 def _mapped_libraries_under(directories: set[Path], purged: list[ModuleType]) -> list[str]:
