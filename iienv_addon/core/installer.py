@@ -260,8 +260,7 @@ def verify(site_dir: Path, request: CheckedRequest) -> str | None:
     for wheel in request.wheels:
         name, version = wheel_name_and_version(wheel)
         wanted.append(Requirement(f"{name}=={version}"))
-    if request.lock_file is not None:
-        wanted += _lock_requirements(request.lock_file)
+    wanted += request.locked
     for req in wanted:
         if req.marker is not None and not req.marker.evaluate():
             continue
@@ -271,17 +270,6 @@ def verify(site_dir: Path, request: CheckedRequest) -> str | None:
         if req.specifier and not req.specifier.contains(have, prereleases=True):
             return f"{req.name} {have} does not satisfy {req}"
     return None
-
-
-def _lock_requirements(lock_file: Path) -> list[Requirement]:
-    text = lock_file.read_text(encoding="utf-8").replace("\\\n", " ")
-    reqs = []
-    for line in text.splitlines():
-        line = line.split("#", 1)[0].strip()
-        if not line or line.startswith("-"):
-            continue
-        reqs.append(Requirement(line.split(" --", 1)[0].strip()))
-    return reqs
 
 
 def commit_generation(

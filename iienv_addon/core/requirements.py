@@ -9,6 +9,7 @@ string, before anything on disk changes.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +51,8 @@ class CheckedRequest:
     wheels: tuple[Path, ...]
     find_links: tuple[str, ...]
     lock_file: Path | None
+    # what the lock file pins, each line checked (check_lock_file)
+    locked: tuple[Requirement, ...] = ()
 
 
 def check_requirement(addon: str, text: object, allow_urls: bool = False) -> Requirement:
@@ -142,18 +145,83 @@ def check_request(
             )
         links.append(text)
     lock: Path | None = None
+    locked: tuple[Requirement, ...] = ()
     if lock_file is not None:
         if not isinstance(lock_file, (str, os.PathLike)) or not Path(lock_file).is_file():
             raise InvalidRequirementError(
                 f"iienv: add-on {addon!r}: lock file {lock_file!r} does not exist"
             )
         lock = Path(lock_file).resolve()
+        locked = check_lock_file(addon, lock, allow_urls)
     if not reqs and not paths and lock is None:
         raise InvalidRequirementError(
             f"iienv: add-on {addon!r}: nothing to install; give requirements, wheel files or "
             f"a lock file"
         )
-    return CheckedRequest(reqs, paths, tuple(links), lock)
+    return CheckedRequest(reqs, paths, tuple(links), lock, locked)
+
+
+_HASH = re.compile(r"^--hash=(sha256|sha384|sha512):[0-9a-fA-F]{32,128}$")
+
+
+def check_lock_file(addon: str, path: Path, allow_urls: bool = False) -> tuple[Requirement, ...]:
+    """Every line of a lock file: one pinned requirement with its hashes, nothing else.
+
+    pip reads a requirements file as a list of command-line options too
+    (``--index-url``, ``-r /etc/passwd``, ``-e .``); a lock file that iienv
+    installs may only pin distributions (``name==version``, optional marker)
+    and give their ``--hash=`` values, as ``pip-compile --generate-hashes``
+    writes them. Checked like requirements, before pip runs.
+    """
+    where = f"iienv: add-on {addon!r}: lock file {str(path)!r}"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidRequirementError(f"{where} cannot be read as UTF-8 text ({exc})") from None
+    if "\0" in text:
+        raise InvalidRequirementError(f"{where} contains a NUL byte; it is not a text file")
+    pinned = []
+    number = 0
+    for logical in re.split(r"(?<!\\)\n", text):
+        first_line = number + 1
+        number += logical.count("\n") + 1
+        line = re.sub(r"(^|\s)#.*$", "", logical.replace("\\\n", " ")).strip()
+        if not line:
+            continue
+        at = f"{where}, line {first_line}"
+        if line.startswith("-"):
+            raise InvalidRequirementError(
+                f"{at}: {line.split()[0]!r} is a pip option; a lock file may only pin "
+                f"requirements with --hash values"
+            )
+        requirement_text, _, options = line.partition(" --")
+        hashes = (
+            [f"--{o}" if i == 0 else o for i, o in enumerate(options.split())] if options else []
+        )
+        if not hashes:
+            raise InvalidRequirementError(
+                f"{at}: {requirement_text.strip()!r} has no --hash; generate the lock file "
+                f"with hashes (pip-compile --generate-hashes)"
+            )
+        for option in hashes:
+            if not _HASH.match(option):
+                raise InvalidRequirementError(
+                    f"{at}: {option!r} is not allowed; only --hash=sha256:<hex> may follow a "
+                    f"requirement"
+                )
+        requirement = check_requirement(addon, requirement_text, allow_urls)
+        specifiers = list(requirement.specifier)
+        if requirement.url is None and not (
+            len(specifiers) == 1 and specifiers[0].operator in ("==", "===")
+        ):
+            raise InvalidRequirementError(
+                f"{at}: {requirement_text.strip()!r} is not pinned to one version; a lock file "
+                f"pins every distribution with ==",
+            )
+        pinned.append(requirement)
+    if not pinned:
+        raise InvalidRequirementError(f"{where} pins nothing")
+    return tuple(pinned)
 
 
 def _as_list(addon: str, value: object) -> list[object]:

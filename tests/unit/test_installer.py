@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -253,9 +254,50 @@ def test_lock_file_with_hashes_refuses_a_tampered_wheel(
 
     unhashed = tmp_path / "unhashed.lock"
     unhashed.write_text("six==1.17.0\n")
-    with pytest.raises(InstallError, match="without a --hash"):
+    unhashed_message = re.escape("line 1: 'six==1.17.0' has no --hash")
+    with pytest.raises(InvalidRequirementError, match=unhashed_message):
         manager.install("six", lock_file=unhashed, **OFFLINE)
     assert tree_listing(manager.root) == before
+
+
+BAD_LOCKS = [
+    (
+        "--index-url http://127.0.0.1:9/simple\nsix==1.17.0 --hash=sha256:{h}\n",
+        "line 1: '--index-url'",
+    ),
+    ("-r /etc/passwd\n", "line 1: '-r' is a pip option"),
+    ("# ok\nsix==1.17.0 \\\n    --hash=sha256:{h}\n-e .\n", "line 4: '-e' is a pip option"),
+    ("six>=1.16 --hash=sha256:{h}\n", "'six>=1.16' is not pinned"),
+    (
+        "six==1.17.0 --hash=sha256:{h} --index-url=http://x\n",
+        "'--index-url=http://x' is not allowed",
+    ),
+    ("./six-1.17.0-py2.py3-none-any.whl --hash=sha256:{h}\n", "not valid PEP 508"),
+    ("six @ https://example.invalid/six.whl --hash=sha256:{h}\n", "installs from a URL"),
+    ("\n# nothing\n", "pins nothing"),
+]
+
+
+@pytest.mark.parametrize(("content", "expected"), BAD_LOCKS)
+def test_lock_files_are_checked_line_by_line(
+    manager: Manager, tmp_path: Path, content: str, expected: str
+) -> None:
+    """Options inside a lock file, unpinned or unhashed lines, paths: refused before pip."""
+    manager.create("locked", owners=["locked_addon"])
+    lock = tmp_path / "bad.lock"
+    lock.write_text(content.format(h="0" * 64))
+    before = tree_listing(manager.root)
+    with pytest.raises(InvalidRequirementError, match=re.escape(expected)):
+        manager.start_install("locked", lock_file=lock, **OFFLINE)
+    assert tree_listing(manager.root) == before
+
+
+def test_lock_file_that_is_not_text_is_refused(manager: Manager, tmp_path: Path) -> None:
+    manager.create("locked", owners=["locked_addon"])
+    lock = tmp_path / "binary.lock"
+    lock.write_bytes(b"\xff\xfe six==1")
+    with pytest.raises(InvalidRequirementError, match="cannot be read as UTF-8"):
+        manager.start_install("locked", lock_file=lock, **OFFLINE)
 
 
 def test_no_network_and_no_wheelhouse(
