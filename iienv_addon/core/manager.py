@@ -27,7 +27,7 @@ from .errors import (
 from .finder import IienvFinder
 from .import_hook import TransientAliases, make_builtins, make_import
 from .installer import InstallJob, ProgressCallback, commit_generation
-from .names import check_env_name, check_module_name
+from .names import check_env_name, check_module_name, check_owner_name
 from .overlay import Overlay
 from .purge import PurgeResult, purge_environment
 from .requirements import check_request
@@ -133,7 +133,7 @@ class Manager:
         check_env_name(name)
         if isinstance(owners, str):
             owners = [owners]
-        owner_set = frozenset(check_module_name(o, "owner package name") for o in owners)
+        owner_set = frozenset(check_owner_name(o) for o in owners)
         if name in self._envs:
             raise EnvironmentExistsError(
                 f"iienv: environment {name!r} exists already (site dir "
@@ -192,7 +192,7 @@ class Manager:
     def add_owner(self, name: str | Environment, owner: str) -> None:
         """Let the add-on package ``owner`` use environment ``name``."""
         env = self.get(name)
-        check_module_name(owner, "owner package name")
+        check_owner_name(owner)
         self._check_owner_conflicts(env.name, frozenset([owner]))
         env.owners = env.owners | {owner}
         env.save_state()

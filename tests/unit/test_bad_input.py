@@ -103,7 +103,7 @@ def test_invalid_module_name(manager: Manager, owner: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "..", "../escape", "a/b", "/abs", "a\\b", ".hidden", "x" * 101]
+    "name", ["", "..", "../escape", "a/b", "/abs", "a\\b", ".hidden", "x" * 101, "x\n", "x\r"]
 )
 def test_invalid_environment_name(manager: Manager, name: str) -> None:
     before = _snapshot(manager)
@@ -111,6 +111,44 @@ def test_invalid_environment_name(manager: Manager, name: str) -> None:
         manager.create(name, owners=["addon_two"])
     assert repr(name) in str(info.value)
     _assert_unchanged(manager, before)
+
+
+@pytest.mark.parametrize(
+    ("owner", "reason"),
+    [
+        ("os", "standard-library"),
+        ("sys", "standard-library"),
+        ("json.decoder", "standard-library"),
+        ("bpy", "Blender's own"),
+        ("mathutils", "Blender's own"),
+        ("bl_ext", "bl_ext.<repository>.<extension>"),
+        ("bl_ext.user_default", "bl_ext.<repository>.<extension>"),
+        ("iienv", "iienv itself"),
+        ("iienv_addon", "iienv itself"),
+        ("bl_ext.user_default.iienv", "iienv itself"),
+        ("numpy", "a package of the interpreter itself"),
+        ("pytest", "a package of the interpreter itself"),
+    ],
+)
+def test_protected_owners_are_refused(manager: Manager, owner: str, reason: str) -> None:
+    """Purging an environment takes its owners' modules away: never Blender's or the stdlib's."""
+    import numpy  # noqa: F401  (the host's, loaded from the interpreter's site-packages)
+
+    before = _snapshot(manager)
+    for call in (
+        lambda: manager.create("guarded", owners=[owner]),
+        lambda: manager.add_owner("first", owner),
+    ):
+        with pytest.raises(InvalidNameError) as info:
+            call()
+        assert f"{owner!r} cannot own an environment" in str(info.value)
+        assert reason in str(info.value)
+    _assert_unchanged(manager, before)
+
+
+def test_extension_owner_names_are_accepted(manager: Manager) -> None:
+    env = manager.create("ext", owners=["bl_ext.user_default.my_addon"])
+    assert env.owners == frozenset({"bl_ext.user_default.my_addon"})
 
 
 def test_environment_created_twice(manager: Manager) -> None:
