@@ -19,7 +19,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .core import Environment, IienvError, Manager
-from .core.errors import InstallError, UnknownEnvironmentError
+from .core.errors import DamagedStateError, InstallError, UnknownEnvironmentError
 from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
 from .core.names import check_module_name
 from .core.requirements import CheckedRequest, check_request
@@ -178,8 +178,16 @@ def poll_jobs() -> bool:
 
 
 def uninstall(addon: str) -> list[str]:
-    """Purge ``addon``'s environment and delete its files (the add-on is disabled first)."""
+    """Purge ``addon``'s environment and delete its files (the add-on is disabled first).
+
+    A broken environment (damaged state on disk) is deleted as it is.
+    """
     rt = runtime()
+    check_module_name(addon, "add-on module name")
+    if rt.manager.broken_owner(addon) is not None and rt.manager.find(addon) is None:
+        if rt.host.is_enabled(addon):
+            rt.host.disable(addon)
+        return list(rt.manager.remove(addon))
     env = _env_for(rt, addon)
     if rt.host.is_enabled(addon):
         rt.host.disable(addon)
@@ -197,6 +205,33 @@ def purge(addon: str) -> list[str]:
     if rt.host.is_enabled(addon):
         rt.host.disable(addon)
     return list(rt.manager.purge(env))
+
+
+def repair(addon: str) -> EnvInfo:
+    """Reinstall ``addon``'s environment; a broken one is deleted first and made anew.
+
+    Installs what the add-on declares, else what the environment was last
+    installed from (if its state could still be read). The add-on is enabled
+    again afterwards if it was enabled.
+    """
+    rt = runtime()
+    check_module_name(addon, "add-on module name")
+    broken = rt.manager.broken_owner(addon)
+    if broken is None or rt.manager.find(addon) is not None:
+        return install(addon)
+    if addon not in rt.declarations:
+        raise InstallError(
+            f"iienv: cannot repair {addon!r}: it declares no requirements and its damaged "
+            f"state cannot be trusted; Remove it and install it again with ensure_env()"
+        )
+    was_enabled = rt.host.is_enabled(addon)
+    if was_enabled:
+        rt.host.disable(addon)
+    rt.manager.remove(broken.name)
+    info_ = ensure_env(addon)
+    if was_enabled:
+        rt.host.enable(addon)
+    return info_
 
 
 def reload(addon: str) -> ReloadReport:
@@ -274,6 +309,7 @@ def environments() -> list[EnvInfo]:
     """Every environment, declared ones not installed yet included."""
     rt = runtime()
     names = {e.name for e in rt.manager.environments()} | set(rt.declarations)
+    names |= {b.name for b in rt.manager.broken()}
     return [info(name) for name in sorted(names)]
 
 
@@ -289,6 +325,9 @@ def info(addon: str) -> EnvInfo:
     env = rt.manager.find(addon)
     declared = rt.declarations.get(addon)
     requirements = list(declared.requirements) if declared else []
+    broken = rt.manager.broken_owner(addon)
+    if env is None and broken is not None:
+        return EnvInfo(addon, "broken", {}, 0, 0, "", requirements, broken.reason)
     if env is None:
         state = "installing" if job else ("failed" if addon in rt.failures else "empty")
         return EnvInfo(addon, state, {}, 0, 0, "", requirements, rt.failures.get(addon, ""))
@@ -329,6 +368,9 @@ def _env_for(rt: Runtime, addon: str, create: bool = False) -> Environment:
     env = rt.manager.find(addon)
     if env is not None:
         return env
+    broken = rt.manager.broken_owner(addon)
+    if broken is not None:
+        raise DamagedStateError(broken.name, broken.reason)
     if not create:
         raise UnknownEnvironmentError(
             addon,

@@ -111,6 +111,18 @@ class IIENV_OT_uninstall(_AddonOperator):
         return f"iienv: uninstalled {self.addon!r} ({len(removed)} modules removed)"
 
 
+class IIENV_OT_repair(_AddonOperator):
+    """Reinstall the add-on's environment (a damaged one is deleted and made anew)"""
+
+    bl_idname = "iienv.repair"
+    bl_label = "Repair"
+    bl_options = {"INTERNAL"}
+
+    def run(self) -> str:
+        info = api.repair(self.addon)
+        return f"iienv: repaired {self.addon!r} ({info.state})"
+
+
 class IIENV_OT_purge(_AddonOperator):
     """Forget every module of the add-on and its environment (they load afresh next time)"""
 
@@ -164,6 +176,7 @@ CLASSES = (
     IIENV_OT_install,
     IIENV_OT_cancel,
     IIENV_OT_uninstall,
+    IIENV_OT_repair,
     IIENV_OT_purge,
     IIENV_OT_reload,
     IIENV_OT_watch,

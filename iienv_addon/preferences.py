@@ -34,6 +34,7 @@ class IienvPreferences(AddonPreferences):
     uninstall = staticmethod(api.uninstall)
     purge = staticmethod(api.purge)
     reload = staticmethod(api.reload)
+    repair = staticmethod(api.repair)
     watch = staticmethod(api.watch)
     activated = staticmethod(api.activated)
     environments = staticmethod(api.environments)

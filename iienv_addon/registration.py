@@ -34,7 +34,8 @@ def register(package: str, package_module: object) -> None:
     folders = addon_folders()
     runtime.declarations, runtime.declaration_problems = scan(folders)
     for addon in runtime.declarations:
-        if _manager.find(addon) is None and _manager.owner_env(addon) is None:
+        known = _manager.find(addon) or _manager.owner_env(addon) or _manager.broken_owner(addon)
+        if known is None:
             _manager.create(addon, owners=[addon])
     _manager.discover_owner = OwnerDiscovery(runtime, folders)
     _attach_late(runtime)
@@ -69,6 +70,8 @@ class OwnerDiscovery:
                 return None
             manager = self.runtime.manager
             self.runtime.declarations[fullname] = declaration
+            if manager.broken_owner(fullname) is not None:
+                return None  # the finder refuses it with the reason
             return manager.find(fullname) or manager.create(fullname, owners=[fullname])
         return None
 
@@ -81,6 +84,11 @@ def _attach_late(runtime: Runtime) -> None:
             continue
         print(f"iienv: re-enabling {addon!r} under its environment")
         runtime.host.disable(addon)
+        broken = runtime.manager.broken_owner(addon)
+        if broken is not None:  # never leave it running on Blender's modules
+            runtime.failures[addon] = broken.reason
+            print(f"iienv: {addon!r} stays disabled: its environment is damaged ({broken.reason})")
+            continue
         runtime.manager.purge(addon)
         try:
             runtime.host.enable(addon)

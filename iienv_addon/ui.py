@@ -11,6 +11,7 @@ _STATE_ICONS = {
     "empty": "QUESTION",
     "installing": "SORTTIME",
     "failed": "ERROR",
+    "broken": "CANCEL",
 }
 
 
@@ -48,6 +49,13 @@ def _draw_env(box: Any, info: EnvInfo) -> None:
         else:
             row.label(text=f"{info.progress:.0%}  {info.message[:80]}")
         _op(row, "iienv.cancel", "Cancel", "CANCEL", info.addon)
+        return
+    if info.state == "broken":  # damaged state on disk: say why, offer the two ways out
+        for line in _wrap(info.message, 90)[:6]:
+            box.label(text=line, icon="ERROR")
+        row = box.row(align=True)
+        _op(row, "iienv.repair", "Repair", "TOOL_SETTINGS", info.addon)
+        _op(row, "iienv.uninstall", "Remove", "TRASH", info.addon)
         return
     if info.packages:
         packages = ", ".join(f"{name} {version}" for name, version in sorted(info.packages.items()))

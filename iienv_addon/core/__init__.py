@@ -5,6 +5,7 @@ Nothing here imports ``bpy``; the Blender layer lives one package up.
 
 from .environment import Environment
 from .errors import (
+    DamagedStateError,
     EnvironmentExistsError,
     EnvironmentPurgedError,
     IienvError,
@@ -17,6 +18,7 @@ from .errors import (
 from .manager import Manager, PurgeResult
 
 __all__ = [
+    "DamagedStateError",
     "Environment",
     "EnvironmentExistsError",
     "EnvironmentPurgedError",

@@ -13,10 +13,13 @@ import json
 import os
 import shutil
 import sys
+from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 from types import ModuleType
 from typing import Any
+
+from .errors import DamagedStateError
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
@@ -99,11 +102,47 @@ def copy_generation(source: Path, target: Path) -> None:
     shutil.copytree(source, target, symlinks=False, copy_function=copy)
 
 
+def _is_module_name(text: str) -> bool:
+    return bool(text) and all(part.isidentifier() for part in text.split("."))
+
+
 def generation_number(path: Path) -> int:
     name = path.name
     if name.startswith(GENERATION_PREFIX) and name[len(GENERATION_PREFIX) :].isdigit():
         return int(name[len(GENERATION_PREFIX) :])
     return 0
+
+
+@dataclass(frozen=True)
+class BrokenEnvironment:
+    """An environment whose state on disk is damaged: listed with the reason, never used.
+
+    ``owners`` is what the state file said, if that much could be read, and
+    the directory's name (an add-on's environment is named after it): their
+    imports fail with the reason instead of falling back to the host's modules.
+    """
+
+    name: str
+    home: Path
+    reason: str
+    owners: frozenset[str]
+
+    @classmethod
+    def from_error(cls, home: Path, reason: str) -> BrokenEnvironment:
+        owners: set[str] = set()
+        try:
+            data = json.loads((home / STATE_FILE).read_text(encoding="utf-8"))
+            listed = data.get("owners") if isinstance(data, dict) else None
+            if isinstance(listed, list):
+                owners = {o for o in listed if isinstance(o, str) and _is_module_name(o)}
+        except (OSError, ValueError):
+            pass
+        if _is_module_name(home.name):
+            owners.add(home.name)
+        return cls(home.name, home, reason, frozenset(owners))
+
+    def owns_name(self, module_name: str) -> bool:
+        return any(module_name == o or module_name.startswith(o + ".") for o in self.owners)
 
 
 class Environment:
@@ -199,13 +238,16 @@ class Environment:
             site = str(self.site_dir.relative_to(self.home))
         except ValueError:
             site = str(self.site_dir)
-        return {
+        state: dict[str, Any] = {
             "format": 1,
             "name": self.name,
             "owners": sorted(self.owners),
             "site_dir": site,
             "request": self.request,
         }
+        if self.site_dir.parent != self.home:
+            state["adopted"] = True  # a directory of installed packages used in place
+        return state
 
     def save_state(self) -> None:
         """Write the state file atomically: a killed process leaves the old or the new one."""
@@ -216,12 +258,63 @@ class Environment:
 
     @classmethod
     def load(cls, home: Path) -> Environment:
-        data = json.loads((home / STATE_FILE).read_text(encoding="utf-8"))
+        """Read ``home/state.json``, checking every field (DamagedStateError says which).
+
+        A damaged file is never guessed at: a ``site_dir`` naming anything but
+        an existing generation of this environment (``/etc``, another
+        environment's generation, a missing ``gen-9``) would make the start-up
+        clean-up delete the real generation.
+        """
+        name = home.name
+        path = home / STATE_FILE
+
+        def damaged(reason: str) -> DamagedStateError:
+            return DamagedStateError(name, f"{path}: {reason}")
+
+        try:
+            raw = path.read_bytes()
+        except IsADirectoryError:
+            raise damaged("it is a directory, not a file") from None
+        except OSError as exc:
+            raise damaged(f"cannot be read ({exc.strerror or exc})") from None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise damaged("not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise damaged(f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
+        if not isinstance(data, dict):
+            raise damaged(f"expected a JSON object, found {type(data).__name__}")
+        for key, kind in (("name", str), ("owners", list), ("site_dir", str)):
+            if key not in data:
+                raise damaged(f"the field {key!r} is missing")
+            if not isinstance(data[key], kind):
+                raise damaged(f"{key!r} must be a {kind.__name__}, found {data[key]!r}")
+        if data.get("format", 1) != 1:
+            raise damaged(f"format {data.get('format')!r} is newer than this iienv")
+        if data["name"] != name:
+            raise damaged(f"it names {data['name']!r}, but lies in the directory {name!r}")
+        owners = data["owners"]
+        for owner in owners:
+            if not isinstance(owner, str) or not _is_module_name(owner):
+                raise damaged(f"owner {owner!r} is not an add-on module name")
+        request = data.get("request") or {}
+        if not isinstance(request, dict):
+            raise damaged(f"'request' must be an object, found {request!r}")
         site = Path(data["site_dir"])
-        if not site.is_absolute():
+        if data.get("adopted") is True and site.is_absolute():
+            if not site.is_dir():
+                raise damaged(f"its adopted site dir {str(site)!r} does not exist")
+        else:
+            if site.is_absolute() or len(site.parts) != 1 or generation_number(site) == 0:
+                raise damaged(
+                    f"site_dir {data['site_dir']!r} is not a generation (gen-N) of this environment"
+                )
             site = home / site
-        env = cls(data["name"], home, frozenset(data["owners"]), site)
-        env.request = dict(data.get("request") or {})
+            if not site.is_dir():
+                raise damaged(f"its current generation {site.name} is missing")
+        env = cls(name, home, frozenset(owners), site)
+        env.request = dict(request)
         return env
 
     def remove_stale_generations(self, staging: bool = True) -> list[Path]:

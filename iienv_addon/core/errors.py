@@ -30,6 +30,19 @@ class UnknownEnvironmentError(IienvError, KeyError):
         return str(self.args[0])
 
 
+class DamagedStateError(IienvError, ImportError):
+    """An environment whose state on disk is damaged: listed as broken, never guessed at."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(
+            f"iienv: the environment of {name!r} is damaged ({reason}); nothing was changed "
+            f"or deleted. Repair it (reinstall) or Remove it in Preferences > Add-ons > iienv, "
+            f"or with iienv.repair({name!r}) / iienv.uninstall({name!r})"
+        )
+
+
 class InvalidNameError(IienvError, ValueError):
     """A module, package or environment name that cannot be used."""
 

@@ -40,8 +40,8 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from .caller import MARKER, calling_env
-from .environment import Environment
-from .errors import EnvironmentPurgedError
+from .environment import BrokenEnvironment, Environment
+from .errors import DamagedStateError, EnvironmentPurgedError
 from .exclusive import EXCLUSIVE, check_exclusive, host_has
 from .overlay import Overlay
 from .scope import Stash
@@ -62,6 +62,7 @@ class Environments(Protocol):
     def known(self) -> dict[int, Environment]: ...
     def owner_env(self, module_name: str) -> Environment | None: ...
     def environments(self) -> list[Environment]: ...
+    def broken_owner(self, module_name: str) -> BrokenEnvironment | None: ...
     def import_in(self, env: Environment, name: str) -> ModuleType: ...
     def hand_over(self, name: str, module: ModuleType) -> None: ...
 
@@ -174,6 +175,10 @@ class IienvFinder:
                 return served
             self._stash.loads += 1
         owner_env = self._envs.owner_env(fullname)
+        if owner_env is None:
+            broken = self._envs.broken_owner(fullname)
+            if broken is not None:  # never fall back to Blender's modules for its add-on
+                raise DamagedStateError(broken.name, broken.reason)
         if owner_env is None and self._envs.discover_owner is not None:
             owner_env = self._envs.discover_owner(fullname)
         if owner_env is not None:

@@ -17,8 +17,9 @@ from pathlib import Path
 from types import FrameType, ModuleType
 
 from .caller import MARKER, calling_env
-from .environment import STATE_FILE, Environment
+from .environment import STATE_FILE, BrokenEnvironment, Environment
 from .errors import (
+    DamagedStateError,
     EnvironmentExistsError,
     OwnerConflictError,
     SiteDirError,
@@ -73,10 +74,9 @@ class Manager:
         self._routing = Routing(self._caller, self.import_in, self._overlay.activated)
         self._original_import = builtins.__import__
         self._enabled = False
-        for state in sorted(self.root.glob(f"*/{STATE_FILE}")):
-            env = Environment.load(state.parent)
-            env.remove_stale_generations()
-            self._register(env)
+        self._broken: dict[str, BrokenEnvironment] = {}
+        for home in sorted(p for p in self.root.iterdir() if not p.name.startswith(".")):
+            self._load(home)
 
     def __repr__(self) -> str:
         state = "enabled" if self._enabled else "disabled"
@@ -134,6 +134,11 @@ class Manager:
         if isinstance(owners, str):
             owners = [owners]
         owner_set = frozenset(check_owner_name(o) for o in owners)
+        if name in self._broken:
+            raise EnvironmentExistsError(
+                f"iienv: environment {name!r} exists but is damaged "
+                f"({self._broken[name].reason}); remove it first"
+            )
         if name in self._envs:
             raise EnvironmentExistsError(
                 f"iienv: environment {name!r} exists already (site dir "
@@ -172,6 +177,9 @@ class Manager:
             return name
         env = self._envs.get(name)
         if env is None:
+            broken = self._broken.get(str(name))
+            if broken is not None:
+                raise DamagedStateError(broken.name, broken.reason)
             raise UnknownEnvironmentError(str(name), list(self._envs))
         return env
 
@@ -214,7 +222,20 @@ class Manager:
         return None
 
     def remove(self, name: str | Environment) -> PurgeResult:
-        """Purge an environment and delete its files. Other environments are untouched."""
+        """Purge an environment and delete its files. Other environments are untouched.
+
+        A broken environment (``broken()``) has nothing loaded: its directory is deleted.
+        """
+        if isinstance(name, str) and name in self._broken:
+            broken = self._broken[name]
+            shutil.rmtree(broken.home, ignore_errors=True)
+            if broken.home.exists():
+                raise SiteDirError(
+                    f"iienv: could not delete {str(broken.home)!r} (permissions?); delete it "
+                    f"by hand, then start Blender again"
+                )
+            del self._broken[name]
+            return PurgeResult([], [], broken.home, [])
         env = self.get(name)
         result = self.purge(env)
         env.removed = True
@@ -371,6 +392,50 @@ class Manager:
         return result
 
     # ---- internals ------------------------------------------------------
+    def _load(self, home: Path) -> None:
+        """Register the environment in ``home``, or list it as broken (touching nothing)."""
+        if not home.is_dir():
+            return
+        state = home / STATE_FILE
+        if not state.exists() and not state.is_symlink():
+            if any(home.iterdir()):
+                reason = "there is no state.json: an install or a removal was interrupted"
+                self._broken[home.name] = BrokenEnvironment.from_error(home, reason)
+            return
+        try:
+            env = Environment.load(home)
+        except DamagedStateError as exc:
+            self._broken[home.name] = BrokenEnvironment.from_error(home, exc.reason)
+            return
+        for other in list(self._envs.values()):
+            contested = sorted(o for o in env.owners if _claims_overlap(o, other.owners))
+            if not contested:
+                continue
+            # Two state files claim one add-on: the environment named after it keeps it.
+            loser = other if env.name in contested and other.name not in contested else env
+            reason = (
+                f"owner {contested[0]!r} is also claimed by "
+                f"{(env if loser is other else other).name!r}"
+            )
+            self._broken[loser.name] = BrokenEnvironment.from_error(loser.home, reason)
+            if loser is env:
+                return
+            del self._envs[other.name]
+            del self._by_id[id(other)]
+        env.remove_stale_generations()
+        self._register(env)
+
+    def broken(self) -> list[BrokenEnvironment]:
+        """Environments whose state on disk is damaged, with the reason (see ``remove``)."""
+        return [self._broken[name] for name in sorted(self._broken)]
+
+    def broken_owner(self, module_name: str) -> BrokenEnvironment | None:
+        """The broken environment ``module_name`` (an add-on) belongs to, if any."""
+        for broken in self._broken.values():
+            if broken.owns_name(module_name):
+                return broken
+        return None
+
     def _register(self, env: Environment) -> None:
         hook = make_import(env, self._overlay, self._aliases, self._original_import)
         env.builtins = make_builtins(hook)
@@ -382,17 +447,13 @@ class Manager:
             if other.name == name:
                 continue
             for owner in owners:
-                for theirs in other.owners:
-                    if (
-                        owner == theirs
-                        or owner.startswith(theirs + ".")
-                        or theirs.startswith(owner + ".")
-                    ):
-                        raise OwnerConflictError(
-                            f"iienv: add-on package {owner!r} cannot use environment {name!r}: "
-                            f"{theirs!r} already uses environment {other.name!r}. An add-on has "
-                            f"one environment; remove it from {other.name!r} first"
-                        )
+                if _claims_overlap(owner, other.owners):
+                    theirs = next(t for t in other.owners if _claims_overlap(owner, frozenset([t])))
+                    raise OwnerConflictError(
+                        f"iienv: add-on package {owner!r} cannot use environment {name!r}: "
+                        f"{theirs!r} already uses environment {other.name!r}. An add-on has "
+                        f"one environment; remove it from {other.name!r} first"
+                    )
 
     def _warm_global(self, env: Environment | None) -> None:
         """Warm the host's copies of packages an environment also provides (warmup.py)."""
@@ -420,3 +481,11 @@ class Manager:
         if active is not None:
             return active
         return calling_env(frame, self._by_id, self._scopes.explicit())
+
+
+def _claims_overlap(owner: str, others: frozenset[str]) -> bool:
+    """True if ``owner`` is, contains or lies inside one of ``others``."""
+    return any(
+        owner == theirs or owner.startswith(theirs + ".") or theirs.startswith(owner + ".")
+        for theirs in others
+    )

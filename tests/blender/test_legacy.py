@@ -10,3 +10,7 @@ def test_late_attach_and_clean_exit(run_scenario) -> None:
     # A hang at exit shows up as TimeoutExpired here.
     out = run_scenario("late_attach.py", timeout=180)
     assert "re-enabling 'iienv_example_np246' under its environment" in out
+
+
+def test_damaged_state_of_one_environment(run_scenario) -> None:
+    run_scenario("damaged_state.py")
