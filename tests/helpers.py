@@ -114,9 +114,15 @@ def run_python(code: str, *args: str, timeout: int = 300) -> subprocess.Complete
 
 
 def tree_listing(root: Path) -> list[tuple[str, str]]:
-    """Every directory and file under ``root`` with a hash of each file's bytes."""
+    """Every directory and file under ``root`` with a hash of each file's bytes.
+
+    The root's ``.locks/`` (lock and lease files between processes, created on
+    first use) is bookkeeping, not an environment's content, and is left out.
+    """
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
+        if Path(dirpath) == root and ".locks" in dirnames:
+            dirnames.remove(".locks")
         dirnames.sort()
         out.append((str(Path(dirpath).relative_to(root)) + "/", ""))
         for name in sorted(filenames):

@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
@@ -317,14 +318,35 @@ class Environment:
         env.request = dict(request)
         return env
 
-    def remove_stale_generations(self, staging: bool = True) -> list[Path]:
-        """Delete generation dirs other than the current one (and staging dirs, at start-up).
+    def remove_stale_generations(
+        self, staging: bool = True, in_use: Callable[[str], bool] | None = None
+    ) -> list[Path]:
+        """Delete generation dirs nobody uses (and staging dirs, at start-up).
 
-        A purge passes ``staging=False``: an install may be writing into one.
+        Kept: the current generation, the one ``state.json`` on disk names (another
+        process may have switched to it), and every generation ``in_use`` says
+        another process holds a lease on. A purge passes ``staging=False``: an
+        install may be writing into one. The caller holds the environment lock.
         """
         removed: list[Path] = []
         if not self.home.is_dir():
             return removed
+        keep = {self.site_dir}
+        try:
+            keep.add(Environment.load(self.home).site_dir)
+        except DamagedStateError:
+            pass
+        for path in self.home.iterdir():
+            stale_gen = generation_number(path) > 0 and path not in keep
+            is_staging = staging and path.name.startswith(STAGING_PREFIX)
+            if not (stale_gen or is_staging) or not path.is_dir():
+                continue
+            if stale_gen and in_use is not None and in_use(path.name):
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            if not path.exists():
+                removed.append(path)
+        return removed
         for path in self.home.iterdir():
             stale_gen = generation_number(path) > 0 and path != self.site_dir
             is_staging = staging and path.name.startswith(STAGING_PREFIX)

@@ -78,8 +78,11 @@ class InstallJob:
         no_index: bool = False,
         progress: ProgressCallback | None = None,
         python: str | None = None,
+        on_done: Callable[[], None] | None = None,
     ) -> None:
         self.env = env
+        # released once the job has finished either way (the environment lock)
+        self._on_done = on_done
         self.request = request
         self.no_index = no_index
         self._commit = commit
@@ -230,12 +233,19 @@ class InstallJob:
             ))  # fmt: skip
             return
         self._report("done", f"installed into {self.result.name}", 1.0)
+        self._done()
 
     def _fail(self, error: InstallError) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
         self.error = error
         phase = "cancelled" if isinstance(error, InstallCancelledError) else "failed"
         self._report(phase, str(error).split("\n", 1)[0], 1.0)
+        self._done()
+
+    def _done(self) -> None:
+        on_done, self._on_done = self._on_done, None
+        if on_done is not None:
+            on_done()
 
     def _report(self, phase: str, message: str, fraction: float) -> None:
         self.progress = Progress(phase, message, fraction)
@@ -273,13 +283,18 @@ def verify(site_dir: Path, request: CheckedRequest) -> str | None:
 
 
 def commit_generation(
-    env: Environment, staging: Path, record: dict[str, object], lock: AbstractContextManager[object]
+    env: Environment,
+    staging: Path,
+    record: dict[str, object],
+    lock: AbstractContextManager[object],
+    used_elsewhere: Callable[[str], bool] = lambda generation: False,
 ) -> Path:
     """Rename a verified staging dir into place and switch to it (the state file rename).
 
     The generation directory is in place before ``state.json`` names it, so a
     kill between the two leaves the old state pointing at the old generation.
-    The old generation is deleted only if nothing loaded from it is in use.
+    The old generation is deleted only if nothing loaded from it is in use, in
+    this process or (``used_elsewhere``: a lease) in another one.
     """
     with lock:
         new_site = env.next_generation_dir()
@@ -295,6 +310,7 @@ def commit_generation(
         env.rescan()
         retire = old_site.parent == env.home and old_site not in env.dirty_site_dirs
         in_use = (getattr(m, "__file__", None) or "" for m in env.modules.values())
+        retire = retire and not used_elsewhere(old_site.name)
         if retire and not any(is_under(path, old_site) for path in in_use):
             shutil.rmtree(old_site, ignore_errors=True)
     return new_site

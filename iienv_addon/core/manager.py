@@ -12,6 +12,7 @@ import importlib
 import os
 import shutil
 import sys
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -28,6 +29,8 @@ from .errors import (
 from .finder import IienvFinder
 from .import_hook import TransientAliases, make_builtins, make_import
 from .installer import InstallJob, ProgressCallback, commit_generation
+from .layout import NEW_PREFIX, TRASH_PREFIX, clear_debris
+from .locks import BusyError, Locks
 from .names import check_env_name, check_module_name, check_owner_name
 from .overlay import Overlay
 from .purge import PurgeResult, purge_environment
@@ -38,6 +41,9 @@ from .threads import THREAD_SCOPES
 from .warmup import WARMERS
 
 __iienv_machinery__ = True
+
+# How long a purge waits for another process's install or purge to finish.
+PURGE_WAIT_SECONDS = 30.0
 
 
 class Manager:
@@ -65,7 +71,7 @@ class Manager:
         self.root.mkdir(parents=True, exist_ok=True)
         self._envs: dict[str, Environment] = {}
         self._by_id: dict[int, Environment] = {}
-        self._overlay = Overlay(before_lay=self._warm_global, before_collect=self._warm_env)
+        self._overlay = Overlay(before_lay=self._before_lay, before_collect=self._warm_env)
         self._warmed_global: set[str] = set()
         self._aliases = TransientAliases()
         self._stash = Stash(self._overlay.lock)
@@ -74,7 +80,9 @@ class Manager:
         self._routing = Routing(self._caller, self.import_in, self._overlay.activated)
         self._original_import = builtins.__import__
         self._enabled = False
+        self._locks = Locks(self.root)
         self._broken: dict[str, BrokenEnvironment] = {}
+        clear_debris(self.root)
         for home in sorted(p for p in self.root.iterdir() if not p.name.startswith(".")):
             self._load(home)
 
@@ -162,10 +170,26 @@ class Manager:
                 f"iienv: directory {str(home)!r} exists and is not an environment of this "
                 f"manager; remove it or choose another environment name"
             )
-        if site_dir is None:
-            site.mkdir(parents=True)
+        # Built aside and renamed into place: a kill leaves a .new-* dir (cleared at
+        # the next start), never a half environment under the add-on's name.
+        building = self.root / f"{NEW_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+        try:
+            staged = Environment(
+                name, building, owner_set, site if site_dir else building / "gen-1"
+            )
+            if site_dir is None:
+                staged.site_dir.mkdir(parents=True)
+            staged.save_state()
+            if home.exists():
+                home.rmdir()  # empty (checked above)
+            os.rename(building, home)
+        except OSError as exc:
+            shutil.rmtree(building, ignore_errors=True)
+            raise SiteDirError(
+                f"iienv: could not create the environment {name!r} in {str(self.root)!r} "
+                f"({exc.strerror or exc}); nothing was created. Check free space and permissions"
+            ) from None
         env = Environment(name, home, owner_set, site)
-        env.save_state()
         self._register(env)
         return env
 
@@ -237,12 +261,37 @@ class Manager:
             del self._broken[name]
             return PurgeResult([], [], broken.home, [])
         env = self.get(name)
+        with self._locks.holding(env.name, "removed"):
+            users = sorted(
+                {
+                    pid
+                    for gen in env.generations()
+                    for pid in self._locks.users_elsewhere(env.name, gen.name)
+                }
+            )
+            if users:
+                raise BusyError(
+                    f"iienv: environment {env.name!r} is in use by another Blender "
+                    f"(pid {', '.join(map(str, users))}); disable the add-on there (or close "
+                    f"it) first. Nothing was removed"
+                )
         result = self.purge(env)
-        env.removed = True
-        self._stash.forget(env)
-        del self._envs[env.name]
-        del self._by_id[id(env)]
-        shutil.rmtree(env.home, ignore_errors=True)
+        with self._locks.holding(env.name, "removed"):
+            # Renamed aside first: a kill leaves a .trash-* dir (cleared at the next
+            # start), never a generation without its state.json.
+            trash = self.root / f"{TRASH_PREFIX}{env.name}-{uuid.uuid4().hex[:8]}"
+            try:
+                os.rename(env.home, trash)
+            except OSError as exc:
+                raise SiteDirError(
+                    f"iienv: could not remove {str(env.home)!r} ({exc.strerror or exc}); "
+                    f"nothing was removed. Check permissions"
+                ) from None
+            env.removed = True
+            self._stash.forget(env)
+            del self._envs[env.name]
+            del self._by_id[id(env)]
+            shutil.rmtree(trash, ignore_errors=True)
         return result
 
     # ---- isolation operations ------------------------------------------
@@ -322,6 +371,7 @@ class Manager:
         """
         env = self.get(name)
         request = check_request(env.name, requirements, wheels, find_links, lock_file, allow_urls)
+        self._locks.exclusive(env.name, "installed")  # BusyError: another process installs
         record = {
             "requirements": [str(r) for r in request.requirements],
             "wheels": [str(w) for w in request.wheels],
@@ -329,13 +379,21 @@ class Manager:
             "no_index": no_index,
             "lock_file": str(request.lock_file) if request.lock_file else None,
         }
-        job = InstallJob(
-            env,
-            request,
-            commit=lambda staging: commit_generation(env, staging, record, self._overlay.lock),
-            no_index=no_index,
-            progress=progress,
-        )
+        used = self._used_elsewhere(env)
+        try:
+            job = InstallJob(
+                env,
+                request,
+                commit=lambda staging: commit_generation(
+                    env, staging, record, self._overlay.lock, used
+                ),
+                no_index=no_index,
+                progress=progress,
+                on_done=lambda: self._locks.release(env.name),
+            )
+        except BaseException:
+            self._locks.release(env.name)
+            raise
         return job.start()
 
     def install(
@@ -385,10 +443,12 @@ class Manager:
         one file. See purge.py.
         """
         env = self.get(name)
-        with self._overlay.lock:
+        with self._locks.holding(env.name, "purged", wait=PURGE_WAIT_SECONDS), self._overlay.lock:
             self._aliases.flush()
-            result = purge_environment(env, owners)
+            result = purge_environment(env, owners, self._used_elsewhere(env))
             self._stash.forget(env)
+            for generation in self._locks.held_leases(env.name):
+                self._locks.release_lease(env.name, generation)
         return result
 
     # ---- internals ------------------------------------------------------
@@ -422,7 +482,13 @@ class Manager:
                 return
             del self._envs[other.name]
             del self._by_id[id(other)]
-        env.remove_stale_generations()
+        # Start-up clean-up, only while no other process is changing the environment
+        # (its staging dir is in use) and sparing generations other processes lease.
+        if self._locks.try_exclusive(env.name, "cleaned up at start"):
+            try:
+                env.remove_stale_generations(in_use=self._used_elsewhere(env))
+            finally:
+                self._locks.release(env.name)
         self._register(env)
 
     def broken(self) -> list[BrokenEnvironment]:
@@ -454,6 +520,16 @@ class Manager:
                         f"{theirs!r} already uses environment {other.name!r}. An add-on has "
                         f"one environment; remove it from {other.name!r} first"
                     )
+
+    def _before_lay(self, env: Environment) -> None:
+        """An environment is about to load modules: lease its generation, warm the host's."""
+        if env.site_dir.parent == env.home:
+            self._locks.lease(env.name, env.site_dir.name)
+        self._warm_global(env)
+
+    def _used_elsewhere(self, env: Environment) -> Callable[[str], bool]:
+        """Whether another live process holds a lease on a generation of ``env``."""
+        return lambda generation: bool(self._locks.users_elsewhere(env.name, generation))
 
     def _warm_global(self, env: Environment | None) -> None:
         """Warm the host's copies of packages an environment also provides (warmup.py)."""

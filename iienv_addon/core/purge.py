@@ -17,11 +17,12 @@ import importlib
 import os
 import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 
 from .environment import Environment, copy_generation, is_shared_library, is_under
+from .errors import DamagedStateError
 from .exclusive import forget_thread_state
 
 __iienv_machinery__ = True
@@ -50,10 +51,15 @@ class PurgeResult(list[str]):
         self.hooks_removed = hooks_removed
 
 
-def purge_environment(env: Environment, owners: bool = True) -> PurgeResult:
+def purge_environment(
+    env: Environment, owners: bool = True, in_use: Callable[[str], bool] | None = None
+) -> PurgeResult:
     """Forget ``env``'s modules (and its owners' with ``owners``); see the module docstring.
 
-    The caller holds the overlay lock, so no activation is laid out meanwhile.
+    The caller holds the overlay lock (no activation is laid out meanwhile)
+    and the environment lock (no other process changes its files). If another
+    process switched the environment to a newer generation, the next import
+    loads that one. ``in_use(generation)``: another process leases it.
     """
     removed = list(env.modules)
     purged_modules = list(env.modules.values())
@@ -69,7 +75,14 @@ def purge_environment(env: Environment, owners: bool = True) -> PurgeResult:
     old_site = env.site_dir
     for key in [k for k in sys.path_importer_cache if is_under(k, old_site)]:
         del sys.path_importer_cache[key]
-    if old_site in env.dirty_site_dirs:
+    try:
+        on_disk = Environment.load(env.home)
+    except DamagedStateError:
+        on_disk = None
+    if on_disk is not None and on_disk.site_dir != old_site and on_disk.site_dir.is_dir():
+        # "updated by another Blender": take its generation (fresh for this process)
+        env.site_dir, env.request = on_disk.site_dir, on_disk.request
+    elif old_site in env.dirty_site_dirs:
         new_site = env.next_generation_dir()
         staging = env.home / f".staging-{new_site.name}"
         shutil.rmtree(staging, ignore_errors=True)
@@ -80,7 +93,7 @@ def purge_environment(env: Environment, owners: bool = True) -> PurgeResult:
     # Nothing iienv holds is loaded from older generations any more. POSIX
     # keeps mapped files alive after unlink; elsewhere the next manager
     # start removes what could not be deleted now.
-    env.remove_stale_generations(staging=False)
+    env.remove_stale_generations(staging=False, in_use=in_use)
     env.dirty_site_dirs.clear()
     env.warmed.clear()
     env.extra_tops = frozenset()

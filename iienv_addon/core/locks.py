@@ -1,0 +1,241 @@
+"""Locks between Blender processes that share one environments root.
+
+Two Blender windows on one profile, or a render farm's processes on a shared
+one, see the same environments on disk. Two kinds of lock keep them from
+taking packages away from each other:
+
+* the **environment lock** (exclusive, ``<root>/.locks/<env>.lock``) is held
+  while an environment's files change: an install from pip's start to the
+  switch, a purge's copy to a fresh generation, a removal, the start-up
+  clean-up. A second process asking for it gets ``BusyError`` naming the pid
+  and what it is doing ("being installed by another Blender (pid 4242)"), or
+  waits a bounded time where that is the better answer;
+* a **generation lease** (``<root>/.locks/<env>.<gen-N>.<pid>.lease``, locked
+  by its process) is held by every process that has loaded modules from that
+  generation, until it purges them. Nobody deletes a generation for which
+  another process's lease is locked. A process that dies releases its locks
+  with it — the kernel drops them — so a dead process's lease is seen as free
+  (and deleted) without trusting pids and start times, which can be reused.
+
+POSIX record locks (``fcntl.lockf``) work across NFS, unlike ``flock`` on some
+systems; they belong to the process and are dropped when *any* descriptor of
+the file is closed, so each lock file is opened once per process and kept
+open (``_OPEN``). Every lock here is exclusive, so ``msvcrt.locking`` plays
+the same part on Windows (a unit test fakes the module).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from .errors import IienvError
+
+__iienv_machinery__ = True
+
+LOCK_DIR = ".locks"
+WAIT_STEP = 0.05
+
+
+class BusyError(IienvError, RuntimeError):
+    """Another process holds the lock an operation needs."""
+
+
+class _Backend:
+    """fcntl.lockf, or msvcrt.locking on Windows."""
+
+    def __init__(self, windows: Any = None) -> None:
+        self.windows = windows
+        if windows is None and sys.platform == "win32":  # pragma: no cover - not run here
+            import msvcrt
+
+            self.windows = msvcrt
+
+    def try_lock(self, handle: IO[str], shared: bool = False) -> bool:
+        if self.windows is not None:
+            handle.seek(0)
+            try:
+                self.windows.locking(handle.fileno(), self.windows.LK_NBLCK, 1)
+            except OSError:
+                return False
+            return True
+        import fcntl
+
+        mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+        try:
+            fcntl.lockf(handle, mode)
+        except OSError:
+            return False
+        return True
+
+    def unlock(self, handle: IO[str]) -> None:
+        if self.windows is not None:
+            handle.seek(0)
+            with contextlib.suppress(OSError):
+                self.windows.locking(handle.fileno(), self.windows.LK_UNLCK, 1)
+            return
+        import fcntl
+
+        fcntl.lockf(handle, fcntl.LOCK_UN)
+
+
+BACKEND = _Backend()
+_OPEN: dict[str, tuple[IO[str], str | None]] = {}  # path -> (handle, "exclusive"/"lease"/None)
+_GUARD = threading.RLock()
+
+
+class Locks:
+    """The locks of one environments root."""
+
+    def __init__(self, root: Path) -> None:
+        self.dir = root / LOCK_DIR
+
+    # ---- environment lock ----------------------------------------------
+    def env_lock_path(self, env_name: str) -> Path:
+        return self.dir / f"{env_name}.lock"
+
+    def try_exclusive(self, env_name: str, purpose: str) -> bool:
+        """Take ``env_name``'s lock now if free (writing who holds it and why)."""
+        path = self.env_lock_path(env_name)
+        with _GUARD:
+            handle = _handle(path)
+            state = _OPEN[str(path)][1]
+            if state == "exclusive":
+                raise BusyError(
+                    f"iienv: environment {env_name!r} is already being changed in this "
+                    f"Blender ({_read(path) or 'another operation'}); wait for it to finish"
+                )
+            if not BACKEND.try_lock(handle, shared=False):
+                return False
+            _OPEN[str(path)] = (handle, "exclusive")
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()} {purpose}\n")
+            handle.flush()
+            return True
+
+    def exclusive(self, env_name: str, purpose: str, wait: float = 0.0) -> None:
+        """Take ``env_name``'s lock, waiting up to ``wait`` seconds; BusyError if not."""
+        deadline = time.monotonic() + wait
+        while not self.try_exclusive(env_name, purpose):
+            if time.monotonic() >= deadline:
+                raise BusyError(self.busy_message(env_name))
+            time.sleep(WAIT_STEP)
+
+    def release(self, env_name: str) -> None:
+        path = self.env_lock_path(env_name)
+        with _GUARD:
+            entry = _OPEN.get(str(path))
+            if entry is None or entry[1] != "exclusive":
+                return
+            handle = entry[0]
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            BACKEND.unlock(handle)
+            _OPEN[str(path)] = (handle, None)
+
+    @contextlib.contextmanager
+    def holding(self, env_name: str, purpose: str, wait: float = 0.0) -> Iterator[None]:
+        self.exclusive(env_name, purpose, wait)
+        try:
+            yield
+        finally:
+            self.release(env_name)
+
+    def busy_message(self, env_name: str) -> str:
+        holder = _read(self.env_lock_path(env_name))
+        pid, _, purpose = holder.partition(" ")
+        doing = f"being {purpose}" if purpose else "being changed"
+        who = f"another Blender (pid {pid})" if pid.isdigit() else "another Blender"
+        return (
+            f"iienv: busy: environment {env_name!r} is {doing} by {who}; try again when it "
+            f"has finished"
+        )
+
+    # ---- generation leases ---------------------------------------------
+    def _lease_path(self, env_name: str, generation: str, pid: int) -> Path:
+        return self.dir / f"{env_name}.{generation}.{pid}.lease"
+
+    def lease(self, env_name: str, generation: str) -> None:
+        """Hold this process's lease on a generation it loads modules from."""
+        path = self._lease_path(env_name, generation, os.getpid())
+        with _GUARD:
+            handle = _handle(path)
+            if _OPEN[str(path)][1] is not None:
+                return
+            if not BACKEND.try_lock(handle, shared=False):  # pragma: no cover - own file
+                raise BusyError(f"iienv: cannot take the lease {path}")
+            _OPEN[str(path)] = (handle, "lease")
+
+    def release_lease(self, env_name: str, generation: str) -> None:
+        path = self._lease_path(env_name, generation, os.getpid())
+        with _GUARD:
+            entry = _OPEN.pop(str(path), None)
+            if entry is not None:
+                BACKEND.unlock(entry[0])
+                entry[0].close()
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+    def held_leases(self, env_name: str) -> list[str]:
+        """Generations of ``env_name`` this process holds leases on."""
+        suffix = f".{os.getpid()}.lease"
+        prefix = str(self.dir / f"{env_name}.")
+        return [
+            path[len(prefix) : -len(suffix)]
+            for path, (_, state) in list(_OPEN.items())
+            if state == "lease" and path.startswith(prefix) and path.endswith(suffix)
+        ]
+
+    def users_elsewhere(self, env_name: str, generation: str) -> list[int]:
+        """Pids of other live processes holding a lease on the generation.
+
+        A lease file whose lock is free belongs to a process that died: it is
+        deleted on the way.
+        """
+        users = []
+        mine = os.getpid()
+        for path in self.dir.glob(f"{env_name}.{generation}.*.lease"):
+            pid_text = path.name[len(f"{env_name}.{generation}.") : -len(".lease")]
+            if not pid_text.isdigit() or int(pid_text) == mine:
+                continue
+            with _GUARD:
+                try:
+                    handle = open(path, "a+", encoding="utf-8")
+                except OSError:
+                    continue
+                try:
+                    if BACKEND.try_lock(handle, shared=False):
+                        BACKEND.unlock(handle)
+                        with contextlib.suppress(OSError):
+                            path.unlink()
+                    else:
+                        users.append(int(pid_text))
+                finally:
+                    # (closing drops only locks this process holds on the file: none)
+                    handle.close()
+        return sorted(users)
+
+
+def _handle(path: Path) -> IO[str]:
+    entry = _OPEN.get(str(path))
+    if entry is not None and not entry[0].closed:
+        return entry[0]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+", encoding="utf-8")
+    _OPEN[str(path)] = (handle, None)
+    return handle
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
