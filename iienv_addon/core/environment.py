@@ -323,21 +323,16 @@ class Environment:
     ) -> list[Path]:
         """Delete generation dirs nobody uses (and staging dirs, at start-up).
 
-        Kept: the current generation, the one ``state.json`` on disk names (another
-        process may have switched to it), and every generation ``in_use`` says
+        Kept: the current generation (a purge first adopts the one another
+        process switched ``state.json`` to) and every generation ``in_use`` says
         another process holds a lease on. A purge passes ``staging=False``: an
         install may be writing into one. The caller holds the environment lock.
         """
         removed: list[Path] = []
         if not self.home.is_dir():
             return removed
-        keep = {self.site_dir}
-        try:
-            keep.add(Environment.load(self.home).site_dir)
-        except DamagedStateError:
-            pass
         for path in self.home.iterdir():
-            stale_gen = generation_number(path) > 0 and path not in keep
+            stale_gen = generation_number(path) > 0 and path != self.site_dir
             is_staging = staging and path.name.startswith(STAGING_PREFIX)
             if not (stale_gen or is_staging) or not path.is_dir():
                 continue
