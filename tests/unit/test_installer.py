@@ -350,3 +350,58 @@ def test_disk_full_is_named_and_leaves_environment(small_disk: Path, owner_dir: 
         manager.install("six", ["numpy==1.26.4"], **OFFLINE)
     assert "the disk is full" in str(info.value) and "'six'" in str(info.value)
     assert tree_listing(manager.root) == before
+
+
+def test_pip_that_installs_nothing_is_caught_by_verification(
+    manager: Manager, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip exits 0 without installing (PIP_DRY_RUN in the user's environment): verified, refused."""
+    manager.create("dry", owners=["dry_addon"])
+    manager.install("dry", ["six==1.16.0"], **OFFLINE)
+    before = tree_listing(manager.root)
+    monkeypatch.setenv("PIP_DRY_RUN", "1")
+    with pytest.raises(InstallError, match="six is not in the new environment"):
+        manager.install("dry", ["six==1.17.0"], **OFFLINE)
+    assert tree_listing(manager.root) == before
+
+
+KILL_AT_FIRST_RENAME = """
+import os, sys
+sys.path.insert(0, sys.argv[3])
+from iienv_addon.core import Manager
+from iienv_addon.core import installer
+
+real_replace = os.replace
+def replace_then_die(src, dst):     # the process is killed right after the first rename
+    real_replace(src, dst)
+    os._exit(9)
+installer.os.replace = replace_then_die
+manager = Manager(sys.argv[1])
+manager.install("k", ["six==1.17.0"], find_links=[sys.argv[2]], no_index=True)
+"""
+
+
+def test_a_kill_inside_the_switch_leaves_the_old_generation_current(
+    manager: Manager, tmp_path: Path, owner_dir: Path
+) -> None:
+    """The new generation is renamed into place before state.json names it, not after."""
+    write_package(owner_dir, "kill_owner", "import six\n")
+    manager.create("k", owners=["kill_owner"])
+    manager.install("k", ["six==1.16.0"], **OFFLINE)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AT_FIRST_RENAME, str(manager.root), str(WHEELHOUSE), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 9, proc.stderr
+    manager.disable()  # one manager per process owns kill_owner
+    again = Manager(manager.root)  # the next start
+    assert again.broken() == []
+    again.enable()
+    try:
+        assert importlib.import_module("kill_owner").six.__version__ == "1.16.0"
+        assert [p.name for p in again.get("k").generations()] == ["gen-2"]  # debris cleared
+    finally:
+        again.disable()

@@ -69,3 +69,44 @@ def test_threaded_global_imports_never_see_an_environment(
     proc = run_python(SCENARIO, str(addons), str(tmp_path / "root"), str(site), "6")
     assert "ok" in proc.stdout
     print(proc.stdout)
+
+
+QUIESCENCE = """
+import importlib, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+import colliding as host_colliding          # the host's copy, already loaded
+from iienv_addon.core import Manager
+
+m = Manager(sys.argv[2]); m.enable()
+m.create("q", owners=["quiet_owner"], site_dir=sys.argv[3])
+import gate
+
+def global_import():
+    importlib.import_module("slow_global")  # its body runs 0.5 s, then imports colliding
+
+thread = threading.Thread(target=global_import)
+thread.start()
+gate.entered.wait(10)
+importlib.import_module("quiet_owner")      # env q loads its own colliding, for 1 s
+thread.join(10)
+import slow_global
+print("host" if slow_global.COLLIDING is host_colliding else "LEAK", m._overlay.quiesce_timeouts)
+"""
+
+
+def test_activation_waits_for_a_module_body_running_in_another_thread(tmp_path: Path) -> None:
+    """Without the wait for other threads' module locks, the global import below leaks."""
+    addons, site = tmp_path / "addons", tmp_path / "site"
+    write_package(addons, "gate", "import threading\nentered = threading.Event()\n")
+    write_package(addons, "colliding", "WHO = 'host'\n")
+    write_package(
+        addons,
+        "slow_global",
+        "import time, gate\ngate.entered.set()\ntime.sleep(0.5)\nimport colliding\n"
+        "COLLIDING = colliding\n",
+    )
+    write_package(addons, "quiet_owner", "import colliding, slow_env\n")
+    write_package(site, "colliding", "WHO = 'env'\n")
+    write_package(site, "slow_env", "import time\ntime.sleep(1.0)\n")
+    proc = run_python(QUIESCENCE, str(addons), str(tmp_path / "root"), str(site))
+    assert proc.stdout.split() == ["host", "0"], proc.stdout
