@@ -17,6 +17,7 @@ import importlib
 import os
 import shutil
 import sys
+import weakref
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +25,7 @@ from types import ModuleType
 from .environment import Environment, copy_generation, is_shared_library, is_under
 from .errors import DamagedStateError
 from .exclusive import forget_thread_state
+from .registries import clear_registries, survivors
 
 __iienv_machinery__ = True
 
@@ -44,11 +46,17 @@ class PurgeResult(list[str]):
         resident_libraries: list[str],
         site_dir: Path,
         hooks_removed: list[object],
+        registries_cleared: list[str] | None = None,
+        survivors: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(sorted(names))
         self.resident_libraries = resident_libraries
         self.site_dir = site_dir
         self.hooks_removed = hooks_removed
+        # entries taken out of copyreg, logging, sys.excepthook ... (registries.py)
+        self.registries_cleared = registries_cleared or []
+        # (module, what holds it) for purged modules still alive after a collection
+        self.survivors = survivors or []
 
 
 def purge_environment(
@@ -65,6 +73,8 @@ def purge_environment(
     purged_modules = list(env.modules.values())
     forget_thread_state({name.partition(".")[0] for name in removed})
     hooks = _remove_import_hooks_defined_in(env.modules)
+    cleared = clear_registries(env.modules, [env.home, env.site_dir])
+    watched = {name: weakref.ref(module) for name, module in env.modules.items()}
     env.modules.clear()
     env.reindex()
     if owners:
@@ -103,7 +113,8 @@ def purge_environment(
     env.sys_attributes = {}
     env.rescan()
     importlib.invalidate_caches()
-    return PurgeResult(removed, resident, env.site_dir, hooks)
+    del purged_modules
+    return PurgeResult(removed, resident, env.site_dir, hooks, cleared, survivors(watched))
 
 
 def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[object]:

@@ -1,0 +1,112 @@
+"""Interpreter-wide registries that keep a purged environment's objects alive.
+
+Forgetting an environment's modules frees them only if nothing outside the
+environment still points into them. Packages register in places that belong
+to the interpreter: soupsieve puts its classes into ``copyreg.dispatch_table``,
+libraries create ``logging`` loggers with their own handlers and filters,
+urllib3 and requests add ``warnings`` filters for their own warning classes,
+``typing`` caches every parametrised generic it builds (pydantic builds many),
+``atexit`` keeps the functions it was given, ``linecache`` the source of files
+that appeared in tracebacks, and a package may set ``sys.excepthook`` or
+``threading.excepthook``. A purge takes the environment's entries out of each.
+
+What is still alive after that is reported, not hidden (``PurgeResult.survivors``):
+compiled modules with single-phase init keep a copy of their namespace for the
+life of the process (CPython's ``m_copy``), so ``_yaml`` keeps ``yaml`` alive,
+and no Python code can release that.
+"""
+
+from __future__ import annotations
+
+import atexit
+import copyreg
+import gc
+import linecache
+import logging
+import os
+import sys
+import threading
+import typing
+import warnings
+import weakref
+from collections.abc import Iterable
+from pathlib import Path
+from types import FunctionType, ModuleType
+
+__iienv_machinery__ = True
+
+
+def _defined_in(obj: object, names: set[str]) -> bool:
+    """True if ``obj`` (or its class) was defined by one of the modules ``names``."""
+    target = obj if isinstance(obj, type | FunctionType) else type(obj)
+    module = getattr(target, "__module__", None)
+    return isinstance(module, str) and module in names
+
+
+def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]) -> list[str]:
+    """Take ``modules``' objects out of interpreter-wide registries; return what was removed."""
+    names = set(modules)
+    tops = {name.partition(".")[0] for name in names}
+    removed: list[str] = []
+    for key, value in list(copyreg.dispatch_table.items()):
+        if _defined_in(key, names) or _defined_in(value, names):
+            del copyreg.dispatch_table[key]
+            removed.append(f"copyreg.dispatch_table[{getattr(key, '__qualname__', key)}]")
+    manager = logging.Logger.manager
+    for logger_name in list(manager.loggerDict):
+        if logger_name.partition(".")[0] in tops:
+            logger = manager.loggerDict.pop(logger_name)
+            if isinstance(logger, logging.Logger):
+                for handler in list(logger.handlers):
+                    logger.removeHandler(handler)
+            removed.append(f"logging logger {logger_name!r}")
+    kept = [f for f in warnings.filters if not _defined_in(f[2], names)]
+    if len(kept) != len(warnings.filters):
+        removed.append(f"{len(warnings.filters) - len(kept)} warnings filter(s)")
+        warnings.filters[:] = kept  # type: ignore[index]
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+    for cleanup in list(getattr(typing, "_cleanups", ())):
+        cleanup()  # typing's caches of parametrised generics (all: they refill on use)
+    for module in modules.values():
+        for value in list(getattr(module, "__dict__", {}).values()):
+            if isinstance(value, FunctionType) and value.__module__ in names:
+                atexit.unregister(value)
+    prefixes = tuple(str(d) + os.sep for d in directories)
+    for filename in [f for f in list(linecache.cache) if f.startswith(prefixes)]:
+        linecache.cache.pop(filename, None)
+    if _defined_in(sys.excepthook, names):
+        sys.excepthook = sys.__excepthook__
+        removed.append("sys.excepthook")
+    if _defined_in(threading.excepthook, names):
+        threading.excepthook = threading.__excepthook__
+        removed.append("threading.excepthook")
+    return removed
+
+
+def survivors(purged: dict[str, weakref.ReferenceType[ModuleType]]) -> list[tuple[str, str]]:
+    """Purged modules still alive after a collection, with what holds them (best effort)."""
+    gc.collect()
+    alive = [(name, ref()) for name, ref in purged.items() if ref() is not None]
+    if not alive:
+        return []
+    alive_dicts = {id(module.__dict__) for _, module in alive if module is not None}
+    extension = [
+        name
+        for name, module in alive
+        if module is not None and (getattr(module, "__file__", "") or "").endswith((".so", ".pyd"))
+    ]
+    found = []
+    for name, module in alive:
+        holders = [
+            r
+            for r in gc.get_referrers(module)
+            if isinstance(r, dict) and id(r) not in alive_dicts and r is not purged
+        ]
+        if holders:
+            holder = "a dictionary outside the environment"
+        elif extension:
+            holder = f"the compiled module {extension[0]} (it keeps its namespace for good)"
+        else:
+            holder = "other modules of the environment that something else holds"
+        found.append((name, holder))
+    return found

@@ -1,0 +1,96 @@
+"""Purge leaves nothing of the environment alive in interpreter-wide registries (issue 9)."""
+
+from __future__ import annotations
+
+import copyreg
+import gc
+import importlib
+import logging
+import sys
+import threading
+import warnings
+import weakref
+from pathlib import Path
+
+from iienv_addon.core import Manager
+from tests.helpers import SiteCache, write_package
+
+REGISTERING = """
+import atexit, copyreg, logging, sys, threading, warnings
+
+class Thing:
+    pass
+
+class ThingWarning(UserWarning):
+    pass
+
+class Handler(logging.Handler):
+    def emit(self, record):
+        pass
+
+def reduce_thing(thing):
+    return Thing, ()
+
+def at_exit():
+    pass
+
+def hook(*args):
+    pass
+
+copyreg.pickle(Thing, reduce_thing)             # as soupsieve does
+logging.getLogger("registering").addHandler(Handler())
+warnings.simplefilter("always", ThingWarning)   # as urllib3 and requests do
+atexit.register(at_exit)
+threading.excepthook = hook
+"""
+
+
+def test_purge_clears_registries_and_frees_the_modules(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    write_package(site, "registering", REGISTERING)
+    addons = tmp_path / "addons"
+    write_package(addons, "reg_owner", "import registering\n")
+    sys.path.insert(0, str(addons))
+    manager = Manager(tmp_path / "root")
+    manager.enable()
+    try:
+        manager.create("reg", owners=["reg_owner"], site_dir=site)
+        importlib.import_module("reg_owner")
+        module = manager.get("reg").modules["registering"]
+        assert module.Thing in copyreg.dispatch_table
+        ref = weakref.ref(module)
+        del module
+        result = manager.purge("reg")
+        cleared = " ".join(result.registries_cleared)
+        for place in ("copyreg.dispatch_table[Thing]", "logging logger 'registering'",
+                      "warnings filter", "threading.excepthook"):  # fmt: skip
+            assert place in cleared, result.registries_cleared
+        assert threading.excepthook is threading.__excepthook__
+        assert not [f for f in warnings.filters if getattr(f[2], "__module__", "") == "registering"]
+        assert "registering" not in logging.Logger.manager.loggerDict
+        gc.collect()
+        assert ref() is None, "the purged module is still alive"
+        assert result.survivors == []
+    finally:
+        manager.disable()
+        sys.path.remove(str(addons))
+        sys.modules.pop("reg_owner", None)
+
+
+def test_what_cannot_be_freed_is_reported(tmp_path: Path, site_cache: SiteCache) -> None:
+    """PyYAML's compiled _yaml keeps its namespace (yaml's modules) for the process's life."""
+    addons = tmp_path / "addons"
+    write_package(addons, "yaml_owner", "import yaml\nassert yaml.__with_libyaml__\n")
+    sys.path.insert(0, str(addons))
+    manager = Manager(tmp_path / "root")
+    manager.enable()
+    try:
+        manager.create("y", owners=["yaml_owner"], site_dir=site_cache.fresh_copy("pyyaml-new"))
+        importlib.import_module("yaml_owner")
+        result = manager.purge("y")
+        survivors = dict(result.survivors)
+        assert "yaml" in survivors and "_yaml" in survivors["yaml"], result.survivors
+    finally:
+        manager.disable()
+        sys.path.remove(str(addons))
+        sys.modules.pop("yaml_owner", None)
