@@ -109,7 +109,7 @@ class Manager:
         """Purge every environment and remove every trace of iienv from the interpreter."""
         if not self._enabled:
             return {}
-        results = {name: self.purge(name) for name in list(self._envs)}
+        results = {name: self.purge(name, report=False) for name in list(self._envs)}
         self._aliases.flush()
         self._routing.uninstall()
         THREAD_SCOPES.unregister(self._by_id)
@@ -433,19 +433,22 @@ class Manager:
             importlib.invalidate_caches()
         return sorted(removed)
 
-    def purge(self, name: str | Environment, owners: bool = True) -> PurgeResult:
+    def purge(
+        self, name: str | Environment, owners: bool = True, report: bool = True
+    ) -> PurgeResult:
         """Forget every module environment ``name`` loaded; the next import loads afresh.
 
         With ``owners`` the owners' own modules leave ``sys.modules`` too (they
         hold references to the environment's modules). If a shared library was
         loaded from the current site dir, the environment moves to a fresh
         physical copy (a new generation): a library cannot be loaded twice from
-        one file. See purge.py.
+        one file. ``report``: list the modules still alive afterwards
+        (``PurgeResult.survivors``, one collection and heap scan). See purge.py.
         """
         env = self.get(name)
         with self._locks.holding(env.name, "purged", wait=PURGE_WAIT_SECONDS), self._overlay.lock:
             self._aliases.flush()
-            result = purge_environment(env, owners, self._used_elsewhere(env))
+            result = purge_environment(env, owners, self._used_elsewhere(env), report)
             self._stash.forget(env)
             for generation in self._locks.held_leases(env.name):
                 self._locks.release_lease(env.name, generation)

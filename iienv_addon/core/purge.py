@@ -60,7 +60,10 @@ class PurgeResult(list[str]):
 
 
 def purge_environment(
-    env: Environment, owners: bool = True, in_use: Callable[[str], bool] | None = None
+    env: Environment,
+    owners: bool = True,
+    in_use: Callable[[str], bool] | None = None,
+    report: bool = True,
 ) -> PurgeResult:
     """Forget ``env``'s modules (and its owners' with ``owners``); see the module docstring.
 
@@ -68,6 +71,8 @@ def purge_environment(
     and the environment lock (no other process changes its files). If another
     process switched the environment to a newer generation, the next import
     loads that one. ``in_use(generation)``: another process leases it.
+    ``report``: find the modules still alive afterwards (a collection and a
+    scan of the heap; skipped when iienv is disabled as a whole).
     """
     removed = list(env.modules)
     purged_modules = list(env.modules.values())
@@ -114,7 +119,8 @@ def purge_environment(
     env.rescan()
     importlib.invalidate_caches()
     del purged_modules
-    return PurgeResult(removed, resident, env.site_dir, hooks, cleared, survivors(watched))
+    alive = survivors(watched) if report else []
+    return PurgeResult(removed, resident, env.site_dir, hooks, cleared, alive)
 
 
 def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[object]:

@@ -84,29 +84,29 @@ def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]
 
 
 def survivors(purged: dict[str, weakref.ReferenceType[ModuleType]]) -> list[tuple[str, str]]:
-    """Purged modules still alive after a collection, with what holds them (best effort)."""
+    """Purged modules still alive after a collection, with what holds them (best effort).
+
+    One scan of the heap for all of them (``gc.get_referrers`` walks every object).
+    """
     gc.collect()
-    alive = [(name, ref()) for name, ref in purged.items() if ref() is not None]
+    alive = [(name, module) for name, ref in purged.items() if (module := ref()) is not None]
     if not alive:
         return []
-    alive_dicts = {id(module.__dict__) for _, module in alive if module is not None}
-    extension = [
+    compiled = [
         name
         for name, module in alive
-        if module is not None and (getattr(module, "__file__", "") or "").endswith((".so", ".pyd"))
+        if (getattr(module, "__file__", "") or "").endswith((".so", ".pyd"))
     ]
-    found = []
-    for name, module in alive:
-        holders = [
-            r
-            for r in gc.get_referrers(module)
-            if isinstance(r, dict) and id(r) not in alive_dicts and r is not purged
-        ]
-        if holders:
-            holder = "a dictionary outside the environment"
-        elif extension:
-            holder = f"the compiled module {extension[0]} (it keeps its namespace for good)"
-        else:
-            holder = "other modules of the environment that something else holds"
-        found.append((name, holder))
-    return found
+    inside = {id(module.__dict__) for _, module in alive} | {id(purged), id(alive)}
+    outside = [
+        r
+        for r in gc.get_referrers(*(module for _, module in alive))
+        if isinstance(r, dict) and id(r) not in inside
+    ]
+    if compiled:
+        holder = f"the compiled module {compiled[0]} (it keeps its namespace for good)"
+    elif outside:
+        holder = f"a dictionary outside the environment (keys {sorted(map(str, outside[0]))[:3]})"
+    else:
+        holder = "objects of the environment that something outside still holds"
+    return [(name, holder) for name, _ in alive]
