@@ -5,10 +5,10 @@
 ``<root>/.new-*``     an environment being created, renamed into place when complete
 ``<root>/.trash-*``   an environment being removed, renamed aside before deletion
 
-A process killed in the middle leaves a ``.new-*`` or ``.trash-*`` dir, or a
-``state.json.tmp-<pid>`` file; the next manager start clears them. A
-``.new-*`` dir younger than a minute may belong to a create in progress in
-another process and is left alone.
+A process killed in the middle leaves a ``.new-<name>-<pid>-*`` or
+``.trash-*`` dir, or a ``state.json.tmp-<pid>`` file; the next manager start
+clears them. A ``.new-*`` dir or a tmp file whose process is alive belongs to
+a create or a state write in progress and is left alone.
 """
 
 from __future__ import annotations
@@ -24,7 +24,11 @@ __iienv_machinery__ = True
 
 NEW_PREFIX = ".new-"
 TRASH_PREFIX = ".trash-"
-IN_PROGRESS_SECONDS = 60.0
+STALE_SECONDS = 3600.0  # older than this, a pid is not trusted (it may have been reused)
+
+
+def new_dir_name(env_name: str, token: str) -> str:
+    return f"{NEW_PREFIX}{env_name}-{os.getpid()}-{token}"
 
 
 def clear_debris(root: Path) -> list[Path]:
@@ -33,14 +37,18 @@ def clear_debris(root: Path) -> list[Path]:
     now = time.time()
     for path in root.iterdir():
         name = path.name
-        young = _age(path, now) < IN_PROGRESS_SECONDS
-        if name.startswith(TRASH_PREFIX) or (name.startswith(NEW_PREFIX) and not young):
+        if name.startswith(NEW_PREFIX):
+            pid = name.rsplit("-", 2)[-2] if name.count("-") >= 3 else ""
+            in_progress = pid.isdigit() and _alive(int(pid))
+            if in_progress and _age(path, now) < STALE_SECONDS:
+                continue
+        if name.startswith((TRASH_PREFIX, NEW_PREFIX)):
             shutil.rmtree(path, ignore_errors=True)
             cleared.append(path)
         elif path.is_dir() and not name.startswith("."):
             for tmp in path.glob(f"{STATE_FILE}.tmp-*"):
                 pid = tmp.name.rsplit("-", 1)[-1]
-                if not (pid.isdigit() and _alive(int(pid))) or _age(tmp, now) > 3600:
+                if not (pid.isdigit() and _alive(int(pid))) or _age(tmp, now) > STALE_SECONDS:
                     tmp.unlink(missing_ok=True)
                     cleared.append(tmp)
     return cleared

@@ -29,7 +29,7 @@ from .errors import (
 from .finder import IienvFinder
 from .import_hook import TransientAliases, make_builtins, make_import
 from .installer import InstallJob, ProgressCallback, commit_generation
-from .layout import NEW_PREFIX, TRASH_PREFIX, clear_debris
+from .layout import TRASH_PREFIX, clear_debris, new_dir_name
 from .locks import BusyError, Locks
 from .names import check_env_name, check_module_name, check_owner_name
 from .overlay import Overlay
@@ -172,7 +172,7 @@ class Manager:
             )
         # Built aside and renamed into place: a kill leaves a .new-* dir (cleared at
         # the next start), never a half environment under the add-on's name.
-        building = self.root / f"{NEW_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+        building = self.root / new_dir_name(name, uuid.uuid4().hex[:8])
         try:
             staged = Environment(
                 name, building, owner_set, site if site_dir else building / "gen-1"
@@ -275,7 +275,7 @@ class Manager:
                     f"(pid {', '.join(map(str, users))}); disable the add-on there (or close "
                     f"it) first. Nothing was removed"
                 )
-        result = self.purge(env)
+        result = self.purge(env, report=False, fresh_copy=False)
         with self._locks.holding(env.name, "removed"):
             # Renamed aside first: a kill leaves a .trash-* dir (cleared at the next
             # start), never a generation without its state.json.
@@ -434,7 +434,11 @@ class Manager:
         return sorted(removed)
 
     def purge(
-        self, name: str | Environment, owners: bool = True, report: bool = True
+        self,
+        name: str | Environment,
+        owners: bool = True,
+        report: bool = True,
+        fresh_copy: bool = True,
     ) -> PurgeResult:
         """Forget every module environment ``name`` loaded; the next import loads afresh.
 
@@ -443,12 +447,15 @@ class Manager:
         loaded from the current site dir, the environment moves to a fresh
         physical copy (a new generation): a library cannot be loaded twice from
         one file. ``report``: list the modules still alive afterwards
-        (``PurgeResult.survivors``, one collection and heap scan). See purge.py.
+        (``PurgeResult.survivors``, one collection and heap scan); ``fresh_copy``:
+        prepare the fresh generation now (not for an environment being removed).
+        See purge.py.
         """
         env = self.get(name)
         with self._locks.holding(env.name, "purged", wait=PURGE_WAIT_SECONDS), self._overlay.lock:
             self._aliases.flush()
-            result = purge_environment(env, owners, self._used_elsewhere(env), report)
+            used = self._used_elsewhere(env)
+            result = purge_environment(env, owners, used, report, fresh_copy)
             self._stash.forget(env)
             for generation in self._locks.held_leases(env.name):
                 self._locks.release_lease(env.name, generation)

@@ -64,6 +64,7 @@ def purge_environment(
     owners: bool = True,
     in_use: Callable[[str], bool] | None = None,
     report: bool = True,
+    fresh_copy: bool = True,
 ) -> PurgeResult:
     """Forget ``env``'s modules (and its owners' with ``owners``); see the module docstring.
 
@@ -73,6 +74,8 @@ def purge_environment(
     loads that one. ``in_use(generation)``: another process leases it.
     ``report``: find the modules still alive afterwards (a collection and a
     scan of the heap; skipped when iienv is disabled as a whole).
+    ``fresh_copy``: prepare a fresh generation if a shared library was loaded
+    (not when the environment is about to be removed).
     """
     removed = list(env.modules)
     purged_modules = list(env.modules.values())
@@ -97,7 +100,7 @@ def purge_environment(
     if on_disk is not None and on_disk.site_dir != old_site and on_disk.site_dir.is_dir():
         # "updated by another Blender": take its generation (fresh for this process)
         env.site_dir, env.request = on_disk.site_dir, on_disk.request
-    elif old_site in env.dirty_site_dirs:
+    elif fresh_copy and old_site in env.dirty_site_dirs:
         new_site = env.next_generation_dir()
         staging = env.home / f".staging-{new_site.name}"
         shutil.rmtree(staging, ignore_errors=True)
@@ -108,7 +111,8 @@ def purge_environment(
     # Nothing iienv holds is loaded from older generations any more. POSIX
     # keeps mapped files alive after unlink; elsewhere the next manager
     # start removes what could not be deleted now.
-    env.remove_stale_generations(staging=False, in_use=in_use)
+    if fresh_copy:
+        env.remove_stale_generations(staging=False, in_use=in_use)
     env.dirty_site_dirs.clear()
     env.warmed.clear()
     env.extra_tops = frozenset()
