@@ -9,7 +9,7 @@ HOST_NUMPY := numpy==1.24.4
 BPY_VENV ?= .venv-bpy
 BPY := $(BPY_VENV)/bin/python
 
-.PHONY: venv bpy-venv system-deps wheels build test bench lint demo demo-core screenshot clean corpus-table
+.PHONY: venv bpy-venv system-deps wheels build test bench lint demo demo-core screenshot clean corpus-table stress
 
 $(VENV)/.stamp: requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ $(VENV)/.host-numpy: $(WHEELHOUSE)/.stamp
 
 test: $(VENV)/.host-numpy $(BPY_VENV)/.stamp system-deps lint
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY)) $(VPY) -m pytest
+
+# The long fault runs: 50 SIGKILLs per operation, 4 processes x 40 rounds (CI runs fewer).
+stress: $(VENV)/.host-numpy
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_KILL_TRIALS=50 IIENV_STRESS_WORKERS=4 \
+		IIENV_STRESS_ROUNDS=40 $(VPY) -m pytest -q tests/unit/test_kills.py \
+		tests/unit/test_stress.py tests/unit/test_processes.py
 
 bench: $(VENV)/.host-numpy $(BPY_VENV)/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY)) $(VPY) scripts/bench.py

@@ -339,6 +339,8 @@ def info(addon: str) -> EnvInfo:
         state, message, fraction = "failed", rt.failures[addon], 0.0
     else:
         state, message, fraction = ("installed" if packages else "empty"), "", 0.0
+        if rt.manager.updated_elsewhere(env):
+            message = "updated by another Blender: Reload (or Purge) to use the new packages"
     loaded = len(env.modules) + sum(1 for n in list(sys.modules) if env.owns_name(n))
     reload = rt.reloads.get(addon)
     return EnvInfo(

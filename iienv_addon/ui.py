@@ -67,6 +67,8 @@ def _draw_env(box: Any, info: EnvInfo) -> None:
     if info.state == "failed":
         for line in _wrap(info.message, 90)[:6]:
             box.label(text=line, icon="ERROR")
+    elif info.message:  # e.g. "updated by another Blender"
+        box.label(text=info.message[:120], icon="INFO")
     if info.reload_message:
         box.label(text=info.reload_message[:120], icon="FILE_REFRESH")
     row = box.row(align=True)

@@ -6,6 +6,7 @@ Reads one command per line on stdin and answers one JSON line on stdout:
 
     import                  import the add-on proc_owner (its environment is "shared")
     six                     proc_owner.six_version()
+    check                   import proc_owner if needed; [six version, six's file]
     late                    proc_owner.late(): a first import of metaprobe, now
     install <req> ...       manager.install("shared", [...]) offline (blocking)
     start_install <req>...  start it and answer at once (the job runs on)
@@ -43,8 +44,11 @@ def main(root: str, addons: str, wheelhouse: str) -> None:
                 answer: object = "ok"
             elif command == "six":
                 answer = sys.modules["proc_owner"].six_version()
+            elif command == "check":  # import afresh if purged; which six, from where
+                owner = importlib.import_module("proc_owner")
+                answer = [owner.six_version(), owner.six_file()]
             elif command == "late":
-                answer = sys.modules["proc_owner"].late()
+                answer = importlib.import_module("proc_owner").late()
             elif command == "install":
                 answer = manager.install("shared", args, **offline).name
             elif command == "start_install":
@@ -56,6 +60,8 @@ def main(root: str, addons: str, wheelhouse: str) -> None:
                 answer = len(manager.purge("shared"))
             elif command == "remove":
                 answer = len(manager.remove("shared"))
+            elif command == "updated_elsewhere":
+                answer = manager.updated_elsewhere("shared")
             elif command == "generations":
                 answer = sorted(p.name for p in manager.get("shared").generations())
             else:

@@ -10,9 +10,10 @@ taking packages away from each other:
   clean-up. A second process asking for it gets ``BusyError`` naming the pid
   and what it is doing ("being installed by another Blender (pid 4242)"), or
   waits a bounded time where that is the better answer;
-* a **generation lease** (``<root>/.locks/<env>.<gen-N>.<pid>.lease``, locked
-  by its process) is held by every process that has loaded modules from that
-  generation, until it purges them. Nobody deletes a generation for which
+* a **generation lease** (``<root>/.locks/<env>.<gen-N>.<pid>.pin|use``,
+  locked by its process) is held by every process that knows the generation
+  as current ("pin", from the moment it reads it) or has loaded modules from
+  it ("use"), until it purges them. Nobody deletes a generation for which
   another process's lease is locked. A process that dies releases its locks
   with it — the kernel drops them — so a dead process's lease is seen as free
   (and deleted) without trusting pids and start times, which can be reused.
@@ -40,6 +41,7 @@ from .errors import IienvError
 __iienv_machinery__ = True
 
 LOCK_DIR = ".locks"
+LEASE_KINDS = ("pin", "use")
 WAIT_STEP = 0.05
 
 
@@ -86,7 +88,7 @@ class _Backend:
 
 
 BACKEND = _Backend()
-_OPEN: dict[str, tuple[IO[str], str | None]] = {}  # path -> (handle, "exclusive"/"lease"/None)
+_OPEN: dict[str, tuple[IO[str], str | None]] = {}  # path -> (handle, "exclusive"/"pin"/"use"/None)
 _GUARD = threading.RLock()
 
 
@@ -160,67 +162,76 @@ class Locks:
         )
 
     # ---- generation leases ---------------------------------------------
-    def _lease_path(self, env_name: str, generation: str, pid: int) -> Path:
-        return self.dir / f"{env_name}.{generation}.{pid}.lease"
+    # Two kinds: a "pin" on the generation a process knows as current (so nobody
+    # retires it before the first import) and a "use" once modules are loaded
+    # from it (an uninstall elsewhere waits for those, not for pins).
+    def _lease_path(self, env_name: str, generation: str, pid: int, kind: str) -> Path:
+        return self.dir / f"{env_name}.{generation}.{pid}.{kind}"
 
-    def lease(self, env_name: str, generation: str) -> None:
-        """Hold this process's lease on a generation it loads modules from."""
-        path = self._lease_path(env_name, generation, os.getpid())
+    def lease(self, env_name: str, generation: str, kind: str = "pin") -> None:
+        """Hold this process's lease on a generation."""
+        path = self._lease_path(env_name, generation, os.getpid(), kind)
         with _GUARD:
             handle = _handle(path)
             if _OPEN[str(path)][1] is not None:
                 return
             if not BACKEND.try_lock(handle, shared=False):  # pragma: no cover - own file
                 raise BusyError(f"iienv: cannot take the lease {path}")
-            _OPEN[str(path)] = (handle, "lease")
+            _OPEN[str(path)] = (handle, kind)
 
     def release_lease(self, env_name: str, generation: str) -> None:
-        path = self._lease_path(env_name, generation, os.getpid())
-        with _GUARD:
-            entry = _OPEN.pop(str(path), None)
-            if entry is not None:
-                BACKEND.unlock(entry[0])
-                entry[0].close()
-            with contextlib.suppress(OSError):
-                path.unlink()
+        """Let go of both kinds of this process's lease on a generation."""
+        for kind in LEASE_KINDS:
+            path = self._lease_path(env_name, generation, os.getpid(), kind)
+            with _GUARD:
+                entry = _OPEN.pop(str(path), None)
+                if entry is not None:
+                    BACKEND.unlock(entry[0])
+                    entry[0].close()
+                    with contextlib.suppress(OSError):
+                        path.unlink()
 
     def held_leases(self, env_name: str) -> list[str]:
-        """Generations of ``env_name`` this process holds leases on."""
-        suffix = f".{os.getpid()}.lease"
+        """Generations of ``env_name`` this process holds a lease on."""
         prefix = str(self.dir / f"{env_name}.")
-        return [
-            path[len(prefix) : -len(suffix)]
-            for path, (_, state) in list(_OPEN.items())
-            if state == "lease" and path.startswith(prefix) and path.endswith(suffix)
-        ]
+        found = set()
+        for path, (_, state) in list(_OPEN.items()):
+            if state in LEASE_KINDS and path.startswith(prefix):
+                generation, pid, _kind = path[len(prefix) :].rsplit(".", 2)
+                if pid == str(os.getpid()):
+                    found.add(generation)
+        return sorted(found)
 
-    def users_elsewhere(self, env_name: str, generation: str) -> list[int]:
-        """Pids of other live processes holding a lease on the generation.
+    def users_elsewhere(
+        self, env_name: str, generation: str, kinds: tuple[str, ...] = LEASE_KINDS
+    ) -> list[int]:
+        """Pids of other live processes holding a lease (of ``kinds``) on the generation.
 
         A lease file whose lock is free belongs to a process that died: it is
         deleted on the way.
         """
-        users = []
+        users = set()
         mine = os.getpid()
-        for path in self.dir.glob(f"{env_name}.{generation}.*.lease"):
-            pid_text = path.name[len(f"{env_name}.{generation}.") : -len(".lease")]
-            if not pid_text.isdigit() or int(pid_text) == mine:
-                continue
-            with _GUARD:
-                try:
-                    handle = open(path, "a+", encoding="utf-8")
-                except OSError:
+        for kind in kinds:
+            for path in self.dir.glob(f"{env_name}.{generation}.*.{kind}"):
+                pid_text = path.name[len(f"{env_name}.{generation}.") : -len(f".{kind}")]
+                if not pid_text.isdigit() or int(pid_text) == mine:
                     continue
-                try:
-                    if BACKEND.try_lock(handle, shared=False):
-                        BACKEND.unlock(handle)
-                        with contextlib.suppress(OSError):
-                            path.unlink()
-                    else:
-                        users.append(int(pid_text))
-                finally:
-                    # (closing drops only locks this process holds on the file: none)
-                    handle.close()
+                with _GUARD:
+                    try:
+                        handle = open(path, "a+", encoding="utf-8")
+                    except OSError:
+                        continue
+                    try:
+                        if BACKEND.try_lock(handle, shared=False):
+                            BACKEND.unlock(handle)
+                            with contextlib.suppress(OSError):
+                                path.unlink()
+                        else:
+                            users.add(int(pid_text))
+                    finally:
+                        # (closing drops only locks this process holds on the file: none)
+                        handle.close()
         return sorted(users)
 
 

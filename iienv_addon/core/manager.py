@@ -18,10 +18,11 @@ from pathlib import Path
 from types import FrameType, ModuleType
 
 from .caller import MARKER, calling_env
-from .environment import STATE_FILE, BrokenEnvironment, Environment
+from .environment import STATE_FILE, BrokenEnvironment, Environment, is_under
 from .errors import (
     DamagedStateError,
     EnvironmentExistsError,
+    EnvironmentPurgedError,
     OwnerConflictError,
     SiteDirError,
     UnknownEnvironmentError,
@@ -110,6 +111,9 @@ class Manager:
         if not self._enabled:
             return {}
         results = {name: self.purge(name, report=False) for name in list(self._envs)}
+        for name in list(self._envs):  # nothing of them is loaded any more: let them go
+            for generation in self._locks.held_leases(name):
+                self._locks.release_lease(name, generation)
         self._aliases.flush()
         self._routing.uninstall()
         THREAD_SCOPES.unregister(self._by_id)
@@ -266,7 +270,7 @@ class Manager:
                 {
                     pid
                     for gen in env.generations()
-                    for pid in self._locks.users_elsewhere(env.name, gen.name)
+                    for pid in self._locks.users_elsewhere(env.name, gen.name, ("use",))
                 }
             )
             if users:
@@ -384,8 +388,8 @@ class Manager:
             job = InstallJob(
                 env,
                 request,
-                commit=lambda staging: commit_generation(
-                    env, staging, record, self._overlay.lock, used
+                commit=lambda staging: self._committed(
+                    env, commit_generation(env, staging, record, self._overlay.lock, used)
                 ),
                 no_index=no_index,
                 progress=progress,
@@ -457,8 +461,14 @@ class Manager:
             used = self._used_elsewhere(env)
             result = purge_environment(env, owners, used, report, fresh_copy)
             self._stash.forget(env)
-            for generation in self._locks.held_leases(env.name):
+            if not (env.home / STATE_FILE).is_file():  # another Blender removed it meanwhile
+                env.removed = True
+                del self._envs[env.name]
+                del self._by_id[id(env)]
+            for generation in self._locks.held_leases(env.name):  # nothing loaded now
                 self._locks.release_lease(env.name, generation)
+            if not env.removed:
+                self._hold_current(env)  # pin the generation it moved to (or adopted)
         return result
 
     # ---- internals ------------------------------------------------------
@@ -468,7 +478,9 @@ class Manager:
             return
         state = home / STATE_FILE
         if not state.exists() and not state.is_symlink():
-            if any(home.iterdir()):
+            if any(home.iterdir()) and self._locks.try_exclusive(home.name, "checked at start"):
+                # (held by another process: it is being installed right now)
+                self._locks.release(home.name)
                 reason = "there is no state.json: an install or a removal was interrupted"
                 self._broken[home.name] = BrokenEnvironment.from_error(home, reason)
             return
@@ -501,6 +513,18 @@ class Manager:
                 self._locks.release(env.name)
         self._register(env)
 
+    def updated_elsewhere(self, name: str | Environment) -> bool:
+        """True if another process switched ``name`` to a generation this one does not use.
+
+        A purge (or the add-on's reload) takes the new generation.
+        """
+        env = self.get(name)
+        try:
+            on_disk = Environment.load(env.home)
+        except DamagedStateError:
+            return False
+        return on_disk.site_dir != env.site_dir
+
     def broken(self) -> list[BrokenEnvironment]:
         """Environments whose state on disk is damaged, with the reason (see ``remove``)."""
         return [self._broken[name] for name in sorted(self._broken)]
@@ -517,6 +541,28 @@ class Manager:
         env.builtins = make_builtins(hook)
         self._envs[env.name] = env
         self._by_id[id(env)] = env
+        self._hold_current(env)
+
+    def _hold_current(self, env: Environment) -> None:
+        """Lease the generation this process will load ``env`` from, and only that one.
+
+        Taken as soon as the process knows the generation (not at its first
+        import), so another process's install cannot retire it in between;
+        leases of generations this process has no module from are let go.
+        """
+        if env.site_dir.parent != env.home:
+            return
+        self._locks.lease(env.name, env.site_dir.name)
+        for generation in self._locks.held_leases(env.name):
+            if (
+                generation != env.site_dir.name
+                and generation not in {d.name for d in env.dirty_site_dirs}
+                and not any(
+                    is_under(getattr(m, "__file__", None) or "", env.home / generation)
+                    for m in list(env.modules.values())
+                )
+            ):
+                self._locks.release_lease(env.name, generation)
 
     def _check_owner_conflicts(self, name: str, owners: frozenset[str]) -> None:
         for other in self._envs.values():
@@ -531,10 +577,20 @@ class Manager:
                         f"one environment; remove it from {other.name!r} first"
                     )
 
+    def _committed(self, env: Environment, site_dir: Path) -> Path:
+        self._hold_current(env)
+        return site_dir
+
     def _before_lay(self, env: Environment) -> None:
-        """An environment is about to load modules: lease its generation, warm the host's."""
+        """An environment is about to load modules: hold its generation, warm the host's."""
+        if env.site_dir.parent == env.home and not (env.home / STATE_FILE).is_file():
+            raise EnvironmentPurgedError(
+                f"iienv: the environment of {env.name!r} was removed by another Blender; "
+                f"install it again (Preferences > Add-ons > iienv) to use the add-on"
+            )
+        self._hold_current(env)
         if env.site_dir.parent == env.home:
-            self._locks.lease(env.name, env.site_dir.name)
+            self._locks.lease(env.name, env.site_dir.name, "use")
         self._warm_global(env)
 
     def _used_elsewhere(self, env: Environment) -> Callable[[str], bool]:

@@ -100,7 +100,7 @@ def purge_environment(
     if on_disk is not None and on_disk.site_dir != old_site and on_disk.site_dir.is_dir():
         # "updated by another Blender": take its generation (fresh for this process)
         env.site_dir, env.request = on_disk.site_dir, on_disk.request
-    elif fresh_copy and old_site in env.dirty_site_dirs:
+    elif fresh_copy and old_site in env.dirty_site_dirs and old_site.is_dir():
         new_site = env.next_generation_dir()
         staging = env.home / f".staging-{new_site.name}"
         shutil.rmtree(staging, ignore_errors=True)
@@ -111,7 +111,7 @@ def purge_environment(
     # Nothing iienv holds is loaded from older generations any more. POSIX
     # keeps mapped files alive after unlink; elsewhere the next manager
     # start removes what could not be deleted now.
-    if fresh_copy:
+    if fresh_copy and env.home.is_dir():
         env.remove_stale_generations(staging=False, in_use=in_use)
     env.dirty_site_dirs.clear()
     env.warmed.clear()

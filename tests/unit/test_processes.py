@@ -79,8 +79,10 @@ def shared(tmp_path: Path):
     addons = tmp_path / "addons"
     write_package(addons, "proc_owner", OWNER)
     manager = Manager(root)
+    manager.enable()
     manager.create("shared", owners=["proc_owner"])
     manager.install("shared", ["metaprobe==1.0"], **OFFLINE)  # brings six 1.16.0
+    manager.disable()  # this process lets go of it: only the workers hold it
     workers: list[Worker] = []
 
     def start() -> Worker:
@@ -102,6 +104,7 @@ def test_update_by_another_process_keeps_this_ones_generation(shared) -> None:
     b = start()
     second = b.ok("install metaprobe==2.0")  # six 1.17.0
     assert second != first
+    assert a.ok("updated_elsewhere") is True and b.ok("updated_elsewhere") is False
     assert (root / "shared" / first).is_dir(), "B deleted the generation A runs on"
     assert a.ok("late") == "1.0"  # A's first import of metaprobe, from its own generation
 
