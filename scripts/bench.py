@@ -24,6 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 INSTALL_REQS = "numpy==1.26.4 six==1.17.0"
+# ~30 distributions add-ons ship (pure Python and compiled): the purge-leak measurement
+LEAK_REQS = (
+    "requests==2.32.5 pydantic==2.12.5 jsonschema==4.23.0 networkx==3.4.2 tqdm==4.67.1 "
+    "Jinja2==3.1.6 PyYAML==6.0.2 attrs==25.3.0 msgpack==1.1.0 packaging==24.2 six==1.17.0 "
+    "python-dateutil pytz tzdata pyparsing cycler beautifulsoup4==4.12.3 soupsieve==2.6 "
+    "pyrsistent==0.20.0 pycparser==2.22"
+)
 DOOR_REQS = "scipy==1.16.3 numpy==2.2.6"
 LOOP_SOURCE = """
 def loop(n):
@@ -50,6 +57,9 @@ def child(kind: str, site: str, work: str, n: int) -> dict[str, float]:
     if kind == "door":
         addons.mkdir(parents=True, exist_ok=True)
         return door_child(site, work, n)
+    if kind == "leak":
+        addons.mkdir(parents=True, exist_ok=True)
+        return leak_child(site, work, n)
     import bench_global  # type: ignore[import-not-found]
 
     if kind == "cached":  # plain CPython first, in this same process, before iienv exists
@@ -129,6 +139,47 @@ def door_child(site: str, work: str, n: int) -> dict[str, float]:
     collisions = len(manager._stash.collisions(env).names)
     manager.disable()
     return {"plain": min(plain_times), "door": min(door_times), "stashed": collisions}
+
+
+def leak_child(site: str, work: str, cycles: int) -> dict[str, float]:
+    """Import every package of a ~30-distribution environment, purge, ``cycles`` times."""
+    import gc
+    import weakref
+
+    from iienv_addon.core import Manager
+    from iienv_addon.core.environment import scan_top_names
+
+    tops = sorted(scan_top_names(Path(site)) - {"bin"})
+    owner = Path(work) / "addons" / "leak_owner"
+    owner.mkdir(parents=True, exist_ok=True)
+    (owner / "__init__.py").write_text(
+        f"import importlib\nMODS = [importlib.import_module(n) for n in {tops!r}]\n"
+        "import bs4, copy\ncopy.deepcopy(bs4.BeautifulSoup('<p>x</p>', 'html.parser'))\n"
+    )
+    importlib.invalidate_caches()
+    manager = Manager(Path(work) / f"root-{os.getpid()}")
+    manager.enable()
+    manager.create("leak", owners=["leak_owner"], site_dir=site)
+
+    def rss() -> float:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+    samples, alive, loaded, survivors = [], 0, 0, 0
+    for _ in range(cycles):
+        importlib.import_module("leak_owner")
+        env = manager.get("leak")
+        watched = [weakref.ref(module) for module in env.modules.values()]
+        loaded = len(watched)
+        result = manager.purge("leak")
+        gc.collect()
+        alive = sum(ref() is not None for ref in watched)
+        survivors = len(result.survivors)
+        samples.append(rss())
+    half = len(samples) // 2
+    per_cycle = (samples[-1] - samples[half]) / max(1, len(samples) - 1 - half)
+    manager.disable()
+    return {"per_cycle_mb": per_cycle, "alive": alive, "loaded": loaded, "reported": survivors}
 
 
 def best_of(fn, n: int, repeats: int = 7) -> float:
@@ -225,6 +276,9 @@ def main() -> None:
             r = run_child("door", target, work, n // 4)
             door_plain.append(r["plain"])
             door_env.append(r["door"])
+        leak_site = work / "leak"
+        pip_target(leak_site, LEAK_REQS, wheelhouse)
+        leak = run_child("leak", leak_site, work, 8 if args.quick else 20)
         plain_install, env_install = [], []
         manager = Manager(work / "install-root")
         interpreter.pip_python()  # found once per process, like in Blender
@@ -268,6 +322,13 @@ def main() -> None:
             f"| {'per-call scoped activation (scipy env)':42} | {_fmt(med(door_plain)):>14} | "
             f"{_fmt(med(door_env)):>14} | {med(door_env) / med(door_plain):5.1f} | "
             f"+{_fmt(overhead)} <= 5 us {verdict}"
+        )
+        verdict = "ok" if leak["per_cycle_mb"] <= 0.2 and leak["alive"] == 0 else "MISSED"
+        print(
+            f"| {'purge + re-import, ~30 packages: RSS/cycle':42} | {'-':>14} | "
+            f"{leak['per_cycle_mb']:10.2f} MB |   -   | <= 0.2 MB {verdict} "
+            f"({leak['alive']:.0f} of {leak['loaded']:.0f} modules alive after gc, "
+            f"{leak['reported']:.0f} reported)"
         )
         reload = bench_reload()
         verdict = "ok" if reload["median"] <= 0.150 else "MISSED"
