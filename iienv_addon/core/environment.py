@@ -175,6 +175,8 @@ class Environment:
         # (sys_state.py), put back while it is laid out.
         self.sys_path: list[str] = []
         self.sys_attributes: dict[str, Any] = {}
+        # The generation this process holds a "use" lease on (locks.py), if any.
+        self.in_use: Path | None = None
         # Filled in by the manager: the builtins dict whose __import__ is this
         # environment's hook, given to every module the environment loads.
         self.builtins: dict[str, Any] = {}

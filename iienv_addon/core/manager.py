@@ -111,9 +111,10 @@ class Manager:
         if not self._enabled:
             return {}
         results = {name: self.purge(name, report=False) for name in list(self._envs)}
-        for name in list(self._envs):  # nothing of them is loaded any more: let them go
+        for name, env in list(self._envs.items()):  # nothing of them is loaded: let go
             for generation in self._locks.held_leases(name):
                 self._locks.release_lease(name, generation)
+            env.in_use = None
         self._aliases.flush()
         self._routing.uninstall()
         THREAD_SCOPES.unregister(self._by_id)
@@ -467,6 +468,7 @@ class Manager:
                 del self._by_id[id(env)]
             for generation in self._locks.held_leases(env.name):  # nothing loaded now
                 self._locks.release_lease(env.name, generation)
+            env.in_use = None
             if not env.removed:
                 self._hold_current(env)  # pin the generation it moved to (or adopted)
         return result
@@ -583,14 +585,15 @@ class Manager:
 
     def _before_lay(self, env: Environment) -> None:
         """An environment is about to load modules: hold its generation, warm the host's."""
-        if env.site_dir.parent == env.home and not (env.home / STATE_FILE).is_file():
-            raise EnvironmentPurgedError(
-                f"iienv: the environment of {env.name!r} was removed by another Blender; "
-                f"install it again (Preferences > Add-ons > iienv) to use the add-on"
-            )
-        self._hold_current(env)
-        if env.site_dir.parent == env.home:
+        if env.site_dir.parent == env.home and env.in_use is not env.site_dir:
+            if not (env.home / STATE_FILE).is_file():
+                raise EnvironmentPurgedError(
+                    f"iienv: the environment of {env.name!r} was removed by another Blender; "
+                    f"install it again (Preferences > Add-ons > iienv) to use the add-on"
+                )
+            self._hold_current(env)
             self._locks.lease(env.name, env.site_dir.name, "use")
+            env.in_use = env.site_dir  # (once per generation: activations are frequent)
         self._warm_global(env)
 
     def _used_elsewhere(self, env: Environment) -> Callable[[str], bool]:
