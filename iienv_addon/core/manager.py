@@ -231,8 +231,16 @@ class Manager:
         env = self.get(name)
         check_owner_name(owner)
         self._check_owner_conflicts(env.name, frozenset([owner]))
-        env.owners = env.owners | {owner}
-        env.save_state()
+        before = env.owners
+        env.owners = before | {owner}
+        try:
+            env.save_state()
+        except OSError as exc:
+            env.owners = before  # memory and disk agree: neither changed
+            raise SiteDirError(
+                f"iienv: could not record {owner!r} as an owner of {env.name!r} "
+                f"({exc.strerror or exc}); nothing changed. Check free space and permissions"
+            ) from None
 
     def env_of(self, module_or_name: ModuleType | str) -> Environment | None:
         """The environment a module (or module name) belongs to, if any.
@@ -585,6 +593,11 @@ class Manager:
 
     def _before_lay(self, env: Environment) -> None:
         """An environment is about to load modules: hold its generation, warm the host's."""
+        if not env.modules and env.site_dir in env.dirty_site_dirs:
+            raise SiteDirError(  # a purge could not copy it (disk full): loading again fails
+                f"iienv: {env.name!r} was purged, but its packages could not be copied for a "
+                f"fresh load (see the purge's error); free disk space and purge it again"
+            )
         if env.site_dir.parent == env.home and env.in_use is not env.site_dir:
             if not (env.home / STATE_FILE).is_file():
                 raise EnvironmentPurgedError(

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 
 from .environment import Environment, copy_generation, is_shared_library, is_under
-from .errors import DamagedStateError
+from .errors import DamagedStateError, SiteDirError
 from .exclusive import forget_thread_state
 from .registries import clear_registries, survivors
 
@@ -104,8 +104,16 @@ def purge_environment(
         new_site = env.next_generation_dir()
         staging = env.home / f".staging-{new_site.name}"
         shutil.rmtree(staging, ignore_errors=True)
-        copy_generation(old_site, staging)
-        os.replace(staging, new_site)
+        try:
+            copy_generation(old_site, staging)
+            os.replace(staging, new_site)
+        except (OSError, shutil.Error) as exc:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise SiteDirError(
+                f"iienv: purged {env.name!r}, but could not prepare the fresh copy of its "
+                f"packages it needs to load again ({_first_error(exc)}); free disk space and "
+                f"purge it again. Its files are as they were."
+            ) from None
         env.site_dir = new_site
         env.save_state()
     # Nothing iienv holds is loaded from older generations any more. POSIX
@@ -125,6 +133,12 @@ def purge_environment(
     del purged_modules
     alive = survivors(watched) if report else []
     return PurgeResult(removed, resident, env.site_dir, hooks, cleared, alive)
+
+
+def _first_error(exc: BaseException) -> str:
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
+        return str(exc.args[0][0][2])  # copytree collects (src, dst, why) triples
+    return str(getattr(exc, "strerror", None) or exc)
 
 
 def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[object]:

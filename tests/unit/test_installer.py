@@ -19,6 +19,7 @@ from iienv_addon.core.errors import (
     InstallCancelledError,
     InvalidNameError,
     InvalidRequirementError,
+    SiteDirError,
     UnknownEnvironmentError,
 )
 from iienv_addon.core.installer import Progress
@@ -405,3 +406,31 @@ def test_a_kill_inside_the_switch_leaves_the_old_generation_current(
         assert [p.name for p in again.get("k").generations()] == ["gen-2"]  # debris cleared
     finally:
         again.disable()
+
+
+def test_purge_on_a_full_disk_says_so_and_changes_nothing(
+    small_disk: Path, owner_dir: Path
+) -> None:
+    """A purge after a shared library was loaded copies the packages; the disk is full."""
+    write_package(owner_dir, "full_owner", "import msgpack\nVERSION = msgpack.version\n")
+    manager = Manager(small_disk / "root")
+    manager.enable()
+    try:
+        manager.create("full", owners=["full_owner"])
+        manager.install("full", ["msgpack==1.1.0"], **OFFLINE)
+        assert importlib.import_module("full_owner").VERSION == (1, 1, 0)  # .so loaded
+        filler = small_disk / "filler"
+        free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+        filler.write_bytes(b"\0" * (free - 64 * 1024))
+        before = tree_listing(manager.root)
+        with pytest.raises(SiteDirError, match="free disk space and purge it again"):
+            manager.purge("full")
+        assert tree_listing(manager.root) == before  # no half copy left behind
+        with pytest.raises(SiteDirError, match="could not be copied for a fresh load"):
+            importlib.import_module("full_owner")  # a clear error, not numpy's or msgpack's
+        filler.unlink()
+        manager.purge("full")
+        assert importlib.import_module("full_owner").VERSION == (1, 1, 0)
+    finally:
+        manager.disable()
+        sys.modules.pop("full_owner", None)
