@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import importlib._bootstrap as _bootstrap
 import os
 import shutil
 import sys
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -465,6 +468,7 @@ class Manager:
         See purge.py.
         """
         env = self.get(name)
+        self._wait_for_imports_of(env)
         with self._locks.holding(env.name, "purged", wait=PURGE_WAIT_SECONDS), self._overlay.lock:
             self._aliases.flush()
             used = self._used_elsewhere(env)
@@ -586,6 +590,31 @@ class Manager:
                         f"{theirs!r} already uses environment {other.name!r}. An add-on has "
                         f"one environment; remove it from {other.name!r} first"
                     )
+
+    def _wait_for_imports_of(self, env: Environment) -> None:
+        """Let other threads finish importing the environment's modules before a purge.
+
+        Taking modules out of ``sys.modules`` under a thread that is executing
+        one of them makes importlib fail in that thread with a raw KeyError.
+        """
+        me = threading.get_ident()
+        deadline = time.monotonic() + PURGE_WAIT_SECONDS
+        while True:
+            busy = [
+                name
+                for name, ref in list(_bootstrap._module_locks.items())  # type: ignore[attr-defined]
+                if (lock := ref()) is not None
+                and lock.owner not in (None, me)
+                and (env.owns_name(name) or env.provides(name))
+            ]
+            if not busy:
+                return
+            if time.monotonic() > deadline:
+                raise BusyError(
+                    f"iienv: cannot purge {env.name!r} while another thread is importing "
+                    f"{busy[0]!r}; try again when it has finished"
+                )
+            time.sleep(0.01)
 
     def _committed(self, env: Environment, site_dir: Path) -> Path:
         self._hold_current(env)

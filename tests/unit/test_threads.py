@@ -110,3 +110,40 @@ def test_activation_waits_for_a_module_body_running_in_another_thread(tmp_path: 
     write_package(site, "slow_env", "import time\ntime.sleep(1.0)\n")
     proc = run_python(QUIESCENCE, str(addons), str(tmp_path / "root"), str(site))
     assert proc.stdout.split() == ["host", "0"], proc.stdout
+
+
+PURGE_DURING_IMPORT = """
+import importlib, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+from iienv_addon.core import Manager
+
+m = Manager(sys.argv[2]); m.enable()
+m.create("p", owners=["busy_owner"], site_dir=sys.argv[3])
+import gate
+errors = []
+
+def load():
+    try:
+        importlib.import_module("busy_owner.sub")   # its body takes 0.5 s
+    except BaseException as exc:
+        errors.append(repr(exc))
+
+thread = threading.Thread(target=load)
+thread.start()
+gate.entered.wait(10)
+removed = m.purge("p")                               # while the import runs
+thread.join(10)
+print("ok" if not errors else errors, "busy_owner.sub" in removed)
+"""
+
+
+def test_purge_waits_for_another_threads_import_of_the_same_addon(tmp_path: Path) -> None:
+    addons, site = tmp_path / "addons", tmp_path / "site"
+    write_package(addons, "gate", "import threading\nentered = threading.Event()\n")
+    write_package(addons, "busy_owner", "")
+    (addons / "busy_owner" / "sub.py").write_text(
+        "import time, gate, colliding\ngate.entered.set()\ntime.sleep(0.5)\n"
+    )
+    write_package(site, "colliding", "WHO = 'env'\n")
+    proc = run_python(PURGE_DURING_IMPORT, str(addons), str(tmp_path / "root"), str(site))
+    assert proc.stdout.split() == ["ok", "True"], proc.stdout
