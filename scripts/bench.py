@@ -60,6 +60,9 @@ def child(kind: str, site: str, work: str, n: int) -> dict[str, float]:
     if kind == "leak":
         addons.mkdir(parents=True, exist_ok=True)
         return leak_child(site, work, n)
+    if kind in ("threads", "threads-global-only"):
+        addons.mkdir(parents=True, exist_ok=True)
+        return threads_child(site, work, n, with_envs=kind == "threads")
     import bench_global  # type: ignore[import-not-found]
 
     if kind == "cached":  # plain CPython first, in this same process, before iienv exists
@@ -182,6 +185,83 @@ def leak_child(site: str, work: str, cycles: int) -> dict[str, float]:
     return {"per_cycle_mb": per_cycle, "alive": alive, "loaded": loaded, "reported": survivors}
 
 
+def threads_child(site: str, work: str, seconds: int, with_envs: bool) -> dict[str, float]:
+    """12 threads re-import global modules while 4 re-import add-ons of 4 environments.
+
+    Counts global imports per second, leaks (a global module that got an
+    environment's six) and activations that gave up waiting for quiescence.
+    """
+    import threading
+
+    from iienv_addon.core import Manager
+    from iienv_addon.core.environment import copy_generation
+    from iienv_addon.core.overlay import QuiescenceError
+
+    addons = Path(work) / "addons"
+    (addons / "six.py").write_text("__version__ = 'host'\n")  # the host's copy of the name
+    for t in range(12):  # one module per thread: threads must not race on one name
+        (addons / f"gmod_{t}.py").write_text("import six\nSIX = six\n")
+    for i in range(4):
+        (addons / f"thr_owner_{i}").mkdir(exist_ok=True)
+        (addons / f"thr_owner_{i}" / "__init__.py").write_text("import six\nSIX = six\n")
+    import six as host_six  # the "Blender" copy: what global code must always get
+
+    manager = Manager(Path(work) / f"root-{os.getpid()}")
+    manager.enable()
+    for i in range(4):
+        copy_generation(Path(site), Path(work) / f"thr-site-{os.getpid()}-{i}")
+        manager.create(f"t{i}", owners=[f"thr_owner_{i}"],
+                       site_dir=Path(work) / f"thr-site-{os.getpid()}-{i}")  # fmt: skip
+    importlib.invalidate_caches()
+    stop = time.monotonic() + seconds
+    counts = {"global": 0, "env": 0, "leaks": 0, "refused": 0}
+    lock = threading.Lock()
+
+    def global_worker(t: int) -> None:
+        n = 0
+        name = f"gmod_{t}"
+        while time.monotonic() < stop:
+            sys.modules.pop(name, None)
+            module = importlib.import_module(name)
+            if module.SIX is not host_six:
+                with lock:
+                    counts["leaks"] += 1
+            n += 1
+        with lock:
+            counts["global"] += n
+
+    def env_worker(i: int) -> None:
+        n = 0
+        while time.monotonic() < stop:
+            sys.modules.pop(f"thr_owner_{i}", None)
+            manager.purge(f"t{i}", report=False)
+            try:
+                importlib.import_module(f"thr_owner_{i}")
+            except QuiescenceError:  # refused rather than laid out under a busy thread
+                with lock:
+                    counts["refused"] += 1
+            n += 1
+        with lock:
+            counts["env"] += n
+
+    threads = [threading.Thread(target=global_worker, args=(t,)) for t in range(12)]
+    if with_envs:
+        threads += [threading.Thread(target=env_worker, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    timeouts = manager._overlay.quiesce_timeouts
+    manager.disable()
+    return {
+        "global_per_s": counts["global"] / seconds,
+        "env_per_s": counts["env"] / seconds,
+        "leaks": counts["leaks"],
+        "give_ups": timeouts,
+        "refused": counts["refused"],
+    }
+
+
 def best_of(fn, n: int, repeats: int = 7) -> float:
     """Best per-iteration time in seconds."""
     best = float("inf")
@@ -279,6 +359,11 @@ def main() -> None:
         leak_site = work / "leak"
         pip_target(leak_site, LEAK_REQS, wheelhouse)
         leak = run_child("leak", leak_site, work, 8 if args.quick else 20)
+        six_site = work / "six116"
+        pip_target(six_site, "six==1.16.0", wheelhouse)
+        seconds = 5 if args.quick else 30
+        alone = run_child("threads-global-only", six_site, work, seconds)
+        mixed = run_child("threads", six_site, work, seconds)
         plain_install, env_install = [], []
         manager = Manager(work / "install-root")
         interpreter.pip_python()  # found once per process, like in Blender
@@ -329,6 +414,17 @@ def main() -> None:
             f"{leak['per_cycle_mb']:10.2f} MB |   -   | <= 0.2 MB {verdict} "
             f"({leak['alive']:.0f} of {leak['loaded']:.0f} modules alive after gc, "
             f"{leak['reported']:.0f} reported)"
+        )
+        share = mixed["global_per_s"] / alone["global_per_s"]
+        verdict = (
+            "ok" if share >= 0.5 and mixed["leaks"] == 0 and mixed["give_ups"] == 0 else "MISSED"
+        )
+        print(
+            f"| {'16 threads, 4 environments: global imports':42} | "
+            f"{alone['global_per_s']:10.0f} /s | {mixed['global_per_s']:10.0f} /s | "
+            f"{share:5.2f} | >= 0.5 {verdict} ({mixed['leaks']:.0f} leaks, "
+            f"{mixed['give_ups']:.0f} imports refused after 10 s of other threads importing, "
+            f"{mixed['env_per_s']:.1f} env purge+re-imports/s, {seconds} s)"
         )
         reload = bench_reload()
         verdict = "ok" if reload["median"] <= 0.150 else "MISSED"

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from types import ModuleType
 
 from .environment import Environment
+from .errors import IienvError
 from .state_dicts import ModuleCaches
 from .sys_state import SysSnapshot, collect_sys, lay_sys
 
@@ -35,7 +36,11 @@ __iienv_machinery__ = True
 # How long an activation waits for other threads to finish their imports before
 # it goes ahead without the global import lock (see _acquire_quiet_import_lock).
 QUIESCE_SPIN_SECONDS = 0.02
-QUIESCE_GIVE_UP_SECONDS = 2.0
+QUIESCE_GIVE_UP_SECONDS = 10.0
+
+
+class QuiescenceError(IienvError, ImportError):
+    """Other threads never stopped importing long enough for an environment to load."""
 
 
 @dataclass
@@ -49,11 +54,15 @@ class _Layer:
     sys: SysSnapshot = field(default_factory=SysSnapshot)
 
 
-def _other_thread_importing(me: int) -> bool:
-    """True if a module lock exists that another thread may hold or take."""
+def _other_thread_importing(me: int, parked: set[int] | frozenset[int] = frozenset()) -> bool:
+    """True if a module lock exists that another running thread may hold or take.
+
+    Threads ``parked`` on the overlay's lock (an environment's import waiting
+    for this activation) cannot run module code until it ends: not counted.
+    """
     for ref in list(_bootstrap._module_locks.values()):  # type: ignore[attr-defined]
         lock = ref()
-        if lock is not None and lock.owner != me:
+        if lock is not None and lock.owner != me and lock.owner not in parked:
             return True
     return False
 
@@ -78,7 +87,8 @@ class Overlay:
         self._layers: list[_Layer] = []
         self._owner: int | None = None
         self._holds_import_lock = False
-        self.quiesce_timeouts = 0  # activations that went ahead without the import lock
+        self.quiesce_timeouts = 0  # activations refused: other threads never went quiet
+        self.waiting: set[int] = set()  # threads waiting for self.lock
 
     def active_env(self) -> Environment | None:
         """The environment laid out for the calling thread, if any."""
@@ -100,53 +110,75 @@ class Overlay:
 
     @contextmanager
     def activated(self, env: Environment) -> Iterator[None]:
-        with self.lock:
-            if self._layers and self._layers[-1].env is env:
-                self._layers[-1].depth += 1
-                try:
-                    yield
-                finally:
-                    self._layers[-1].depth -= 1
-                return
-            outermost = not self._layers
-            if outermost:
-                self._holds_import_lock = _acquire_quiet_import_lock()
-                if not self._holds_import_lock:
-                    self.quiesce_timeouts += 1
-                self._owner = threading.get_ident()
-            if self._before_lay is not None:
-                self._before_lay(env)
-            layer = _lay(env)
-            layer.cache_stash = self._caches.lay(env, layer.tops)
-            layer.sys = lay_sys(env)
-            self._layers.append(layer)
-            failed = True
+        me = threading.get_ident()
+        self.waiting.add(me)  # parked threads cannot run module code: quiescence skips them
+        try:
+            self.lock.acquire()
+        finally:
+            self.waiting.discard(me)
+        try:
+            with self._activated(env):
+                yield
+        finally:
+            self.lock.release()
+
+    @contextmanager
+    def _activated(self, env: Environment) -> Iterator[None]:
+        if self._layers and self._layers[-1].env is env:
+            self._layers[-1].depth += 1
             try:
                 yield
-                if self._before_collect is not None:
-                    self._before_collect(env)
-                failed = False
             finally:
-                self._layers.pop()
-                _collect(layer)
-                self._caches.collect(env, layer.tops, layer.cache_stash)
-                collect_sys(env, layer.sys, failed)
-                if outermost:
-                    self._owner = None
-                    if self._holds_import_lock:
-                        self._holds_import_lock = False
-                        _imp.release_lock()
+                self._layers[-1].depth -= 1
+            return
+        outermost = not self._layers
+        if outermost:
+            self._holds_import_lock = _acquire_quiet_import_lock(self.waiting)
+            if not self._holds_import_lock:
+                self.quiesce_timeouts += 1
+                raise QuiescenceError(
+                    f"iienv: the environment {env.name!r} could not import: other threads "
+                    f"kept importing for {QUIESCE_GIVE_UP_SECONDS:.0f} s; try again (iienv "
+                    f"does not lay an environment out while another thread runs a module "
+                    f"body: that thread could get the environment's modules)"
+                )
+            self._owner = threading.get_ident()
+        if self._before_lay is not None:
+            self._before_lay(env)
+        layer = _lay(env)
+        layer.cache_stash = self._caches.lay(env, layer.tops)
+        layer.sys = lay_sys(env)
+        self._layers.append(layer)
+        failed = True
+        try:
+            yield
+            if self._before_collect is not None:
+                self._before_collect(env)
+            failed = False
+        finally:
+            self._layers.pop()
+            _collect(layer)
+            self._caches.collect(env, layer.tops, layer.cache_stash)
+            collect_sys(env, layer.sys, failed)
+            if outermost:
+                self._owner = None
+                if self._holds_import_lock:
+                    self._holds_import_lock = False
+                    _imp.release_lock()
 
 
-def _acquire_quiet_import_lock() -> bool:
+def _acquire_quiet_import_lock(parked: set[int] | frozenset[int] = frozenset()) -> bool:
     """Take CPython's import lock at a moment no other thread is importing.
 
     Holding the import lock stops other threads from *starting* an import
     (``_get_module_lock`` needs it) but not from finishing one, so we also
     wait until no other thread holds a module lock. A thread that needs the
     import lock to finish would wait for us forever, so the wait is short and
-    repeated; after QUIESCE_GIVE_UP_SECONDS we go ahead without the lock
-    rather than risk a deadlock. Returns whether the lock is held.
+    repeated (the lock is let go between tries). Threads ``parked`` on the
+    overlay's lock are not waited for. After QUIESCE_GIVE_UP_SECONDS it
+    returns False and the caller refuses the import: going ahead without
+    the lock is the mode in which another thread gets the environment's
+    modules. Returns whether the lock is held.
     """
     me = threading.get_ident()
     give_up = time.monotonic() + QUIESCE_GIVE_UP_SECONDS
@@ -154,7 +186,7 @@ def _acquire_quiet_import_lock() -> bool:
         _imp.acquire_lock()
         spin_until = time.monotonic() + QUIESCE_SPIN_SECONDS
         while True:
-            if not _other_thread_importing(me):
+            if not _other_thread_importing(me, parked):
                 return True
             if time.monotonic() > spin_until:
                 break
