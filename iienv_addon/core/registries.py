@@ -5,7 +5,8 @@ environment still points into them. Packages register in places that belong
 to the interpreter: soupsieve puts its classes into ``copyreg.dispatch_table``,
 libraries create ``logging`` loggers with their own handlers and filters,
 urllib3 and requests add ``warnings`` filters for their own warning classes,
-``typing`` caches every parametrised generic it builds (pydantic builds many),
+``typing`` caches every parametrised generic it builds (pydantic builds many)
+and, since 3.11, every ``@overload``-decorated function (urllib3's, attrs'),
 ``atexit`` keeps the functions it was given, ``linecache`` the source of files
 that appeared in tracebacks, and a package may set ``sys.excepthook`` or
 ``threading.excepthook``. A purge takes the environment's entries out of each.
@@ -67,6 +68,11 @@ def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]
         warnings._filters_mutated()  # type: ignore[attr-defined]
     for cleanup in list(getattr(typing, "_cleanups", ())):
         cleanup()  # typing's caches of parametrised generics (all: they refill on use)
+    overloads = getattr(typing, "_overload_registry", None)  # 3.11+: every @overload kept
+    if isinstance(overloads, dict):
+        for module_name in [key for key in overloads if key in names]:
+            del overloads[module_name]
+            removed.append(f"typing overloads of {module_name}")
     for module in modules.values():
         for value in list(getattr(module, "__dict__", {}).values()):
             if isinstance(value, FunctionType) and value.__module__ in names:

@@ -8,6 +8,7 @@ import importlib
 import logging
 import sys
 import threading
+import typing
 import warnings
 import weakref
 from pathlib import Path
@@ -16,7 +17,14 @@ from iienv_addon.core import Manager
 from tests.helpers import SiteCache, write_package
 
 REGISTERING = """
-import atexit, copyreg, logging, sys, threading, warnings
+import atexit, copyreg, logging, sys, threading, typing, warnings
+
+@typing.overload
+def parse(value: int) -> int: ...
+@typing.overload
+def parse(value: str) -> str: ...
+def parse(value):                               # typing (3.11+) keeps every @overload
+    return value
 
 class Thing:
     pass
@@ -63,11 +71,13 @@ def test_purge_clears_registries_and_frees_the_modules(tmp_path: Path) -> None:
         result = manager.purge("reg")
         cleared = " ".join(result.registries_cleared)
         for place in ("copyreg.dispatch_table[Thing]", "logging logger 'registering'",
-                      "warnings filter", "threading.excepthook"):  # fmt: skip
+                      "warnings filter", "threading.excepthook",
+                      "typing overloads of registering"):  # fmt: skip
             assert place in cleared, result.registries_cleared
         assert threading.excepthook is threading.__excepthook__
         assert not [f for f in warnings.filters if getattr(f[2], "__module__", "") == "registering"]
         assert "registering" not in logging.Logger.manager.loggerDict
+        assert "registering" not in getattr(typing, "_overload_registry", {})
         gc.collect()
         assert ref() is None, "the purged module is still alive"
         assert result.survivors == []
