@@ -172,8 +172,6 @@ def leak_child(site: str, work: str, cycles: int) -> dict[str, float]:
     manager = Manager(Path(work) / f"root-{os.getpid()}")
     manager.enable()
     manager.create("leak", owners=["leak_owner"], site_dir=site)
-    if not (Path(site) / "bs4").is_dir():
-        raise SystemExit("the leak environments include beautifulsoup4 (copyreg) ")
 
     def rss() -> float:
         with open("/proc/self/statm") as statm:
