@@ -132,6 +132,8 @@ class Overlay:
                 self._layers[-1].depth -= 1
             return
         outermost = not self._layers
+        if self._before_lay is not None:
+            self._before_lay(env)  # may refuse (raise) before anything is held or laid
         if outermost:
             self._holds_import_lock = _acquire_quiet_import_lock(self.waiting)
             if not self._holds_import_lock:
@@ -143,24 +145,24 @@ class Overlay:
                     f"body: that thread could get the environment's modules)"
                 )
             self._owner = threading.get_ident()
-        if self._before_lay is not None:
-            self._before_lay(env)
-        layer = _lay(env)
-        layer.cache_stash = self._caches.lay(env, layer.tops)
-        layer.sys = lay_sys(env)
-        self._layers.append(layer)
-        failed = True
         try:
-            yield
-            if self._before_collect is not None:
-                self._before_collect(env)
-            failed = False
+            layer = _lay(env)
+            self._layers.append(layer)
+            failed = True
+            try:
+                layer.cache_stash = self._caches.lay(env, layer.tops)
+                layer.sys = lay_sys(env)
+                yield
+                if self._before_collect is not None:
+                    self._before_collect(env)
+                failed = False
+            finally:
+                self._layers.pop()
+                _collect(layer)
+                self._caches.collect(env, layer.tops, layer.cache_stash)
+                collect_sys(env, layer.sys, failed)
         finally:
-            self._layers.pop()
-            _collect(layer)
-            self._caches.collect(env, layer.tops, layer.cache_stash)
-            collect_sys(env, layer.sys, failed)
-            if outermost:
+            if outermost:  # whatever happened: CPython's import lock is never left held
                 self._owner = None
                 if self._holds_import_lock:
                     self._holds_import_lock = False

@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -428,6 +429,11 @@ def test_purge_on_a_full_disk_says_so_and_changes_nothing(
         assert tree_listing(manager.root) == before  # no half copy left behind
         with pytest.raises(SiteDirError, match="could not be copied for a fresh load"):
             importlib.import_module("full_owner")  # a clear error, not numpy's or msgpack's
+        write_package(owner_dir, "fresh_global", "")
+        worker = threading.Thread(target=importlib.import_module, args=("fresh_global",))
+        worker.start()  # the refused import left CPython's import lock free
+        worker.join(20)
+        assert not worker.is_alive() and "fresh_global" in sys.modules
         filler.unlink()
         manager.purge("full")
         assert importlib.import_module("full_owner").VERSION == (1, 1, 0)
