@@ -114,10 +114,8 @@ class Manager:
         if not self._enabled:
             return {}
         results = {name: self.purge(name, report=False) for name in list(self._envs)}
-        for name, env in list(self._envs.items()):  # nothing of them is loaded: let go
-            for generation in self._locks.held_leases(name):
-                self._locks.release_lease(name, generation)
-            env.in_use = None
+        for env in list(self._envs.values()):  # nothing of them is loaded: let go
+            self._let_go(env)
         self._aliases.flush()
         self._routing.uninstall()
         THREAD_SCOPES.unregister(self._by_id)
@@ -303,10 +301,7 @@ class Manager:
                     f"iienv: could not remove {str(env.home)!r} ({exc.strerror or exc}); "
                     f"nothing was removed. Check permissions"
                 ) from None
-            env.removed = True
-            self._stash.forget(env)
-            del self._envs[env.name]
-            del self._by_id[id(env)]
+            self._unregister(env)
             shutil.rmtree(trash, ignore_errors=True)
         return result
 
@@ -475,12 +470,8 @@ class Manager:
             result = purge_environment(env, owners, used, report, fresh_copy)
             self._stash.forget(env)
             if not (env.home / STATE_FILE).is_file():  # another Blender removed it meanwhile
-                env.removed = True
-                del self._envs[env.name]
-                del self._by_id[id(env)]
-            for generation in self._locks.held_leases(env.name):  # nothing loaded now
-                self._locks.release_lease(env.name, generation)
-            env.in_use = None
+                self._unregister(env)
+            self._let_go(env)  # nothing of it is loaded now
             if not env.removed:
                 self._hold_current(env)  # pin the generation it moved to (or adopted)
         return result
@@ -504,7 +495,7 @@ class Manager:
             self._broken[home.name] = BrokenEnvironment.from_error(home, exc.reason)
             return
         for other in list(self._envs.values()):
-            contested = sorted(o for o in env.owners if _claims_overlap(o, other.owners))
+            contested = sorted(o for o in env.owners if _overlapping(o, other.owners))
             if not contested:
                 continue
             # Two state files claim one add-on: the environment named after it keeps it.
@@ -516,8 +507,8 @@ class Manager:
             self._broken[loser.name] = BrokenEnvironment.from_error(loser.home, reason)
             if loser is env:
                 return
-            del self._envs[other.name]
-            del self._by_id[id(other)]
+            self._unregister(other)
+            self._let_go(other)
         # Start-up clean-up, only while no other process is changing the environment
         # (its staging dir is in use) and sparing generations other processes lease.
         if self._locks.try_exclusive(env.name, "cleaned up at start"):
@@ -557,6 +548,18 @@ class Manager:
         self._by_id[id(env)] = env
         self._hold_current(env)
 
+    def _unregister(self, env: Environment) -> None:
+        """Forget ``env`` in this process; code it loaded can no longer import."""
+        env.removed = True
+        del self._envs[env.name]
+        del self._by_id[id(env)]
+
+    def _let_go(self, env: Environment) -> None:
+        """Release every lease this process holds on ``env``'s generations."""
+        for generation in self._locks.held_leases(env.name):
+            self._locks.release_lease(env.name, generation)
+        env.in_use = None
+
     def _hold_current(self, env: Environment) -> None:
         """Lease the generation this process will load ``env`` from, and only that one.
 
@@ -583,8 +586,8 @@ class Manager:
             if other.name == name:
                 continue
             for owner in owners:
-                if _claims_overlap(owner, other.owners):
-                    theirs = next(t for t in other.owners if _claims_overlap(owner, frozenset([t])))
+                theirs = _overlapping(owner, other.owners)
+                if theirs is not None:
                     raise OwnerConflictError(
                         f"iienv: add-on package {owner!r} cannot use environment {name!r}: "
                         f"{theirs!r} already uses environment {other.name!r}. An add-on has "
@@ -670,9 +673,9 @@ class Manager:
         return calling_env(frame, self._by_id, self._scopes.explicit())
 
 
-def _claims_overlap(owner: str, others: frozenset[str]) -> bool:
-    """True if ``owner`` is, contains or lies inside one of ``others``."""
-    return any(
-        owner == theirs or owner.startswith(theirs + ".") or theirs.startswith(owner + ".")
-        for theirs in others
-    )
+def _overlapping(owner: str, others: frozenset[str]) -> str | None:
+    """The one of ``others`` that ``owner`` is, contains or lies inside, if any."""
+    for theirs in others:
+        if owner == theirs or owner.startswith(theirs + ".") or theirs.startswith(owner + "."):
+            return theirs
+    return None
