@@ -59,7 +59,8 @@ class _Backend:
 
             self.windows = msvcrt
 
-    def try_lock(self, handle: IO[str], shared: bool = False) -> bool:
+    def try_lock(self, handle: IO[str]) -> bool:
+        """Lock the file exclusively now if no other process holds it."""
         if self.windows is not None:
             handle.seek(0)
             try:
@@ -69,9 +70,8 @@ class _Backend:
             return True
         import fcntl
 
-        mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
         try:
-            fcntl.lockf(handle, mode)
+            fcntl.lockf(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             return False
         return True
@@ -113,7 +113,7 @@ class Locks:
                     f"iienv: environment {env_name!r} is already being changed in this "
                     f"Blender ({_read(path) or 'another operation'}); wait for it to finish"
                 )
-            if not BACKEND.try_lock(handle, shared=False):
+            if not BACKEND.try_lock(handle):
                 return False
             _OPEN[str(path)] = (handle, "exclusive")
             handle.seek(0)
@@ -175,7 +175,7 @@ class Locks:
             handle = _handle(path)
             if _OPEN[str(path)][1] is not None:
                 return
-            if not BACKEND.try_lock(handle, shared=False):  # pragma: no cover - own file
+            if not BACKEND.try_lock(handle):  # pragma: no cover - own file
                 raise BusyError(f"iienv: cannot take the lease {path}")
             _OPEN[str(path)] = (handle, kind)
 
@@ -223,7 +223,7 @@ class Locks:
                     except OSError:
                         continue
                     try:
-                        if BACKEND.try_lock(handle, shared=False):
+                        if BACKEND.try_lock(handle):
                             BACKEND.unlock(handle)
                             with contextlib.suppress(OSError):
                                 path.unlink()
