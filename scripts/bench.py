@@ -261,6 +261,9 @@ def threads_child(site: str, work: str, seconds: int, with_envs: bool) -> dict[s
     for thread in threads:
         thread.join()
     timeouts = manager._overlay.quiesce_timeouts
+    from iienv_addon.core.import_gate import GATE
+
+    closed, waited = GATE.closed_seconds, GATE.waited_seconds
     manager.disable()
     return {
         "global_per_s": counts["global"] / seconds,
@@ -268,6 +271,8 @@ def threads_child(site: str, work: str, seconds: int, with_envs: bool) -> dict[s
         "leaks": counts["leaks"],
         "give_ups": timeouts,
         "refused": counts["refused"],
+        "gate_closed": closed / seconds,
+        "gate_wait": waited / seconds,
     }
 
 
@@ -440,7 +445,8 @@ def main() -> None:
             f"{alone['global_per_s']:10.0f} /s | {mixed['global_per_s']:10.0f} /s | "
             f"{share:5.2f} | >= 0.5 {verdict} ({mixed['leaks']:.0f} leaks, "
             f"{mixed['give_ups']:.0f} imports refused after 10 s of other threads importing, "
-            f"{mixed['env_per_s']:.1f} env purge+re-imports/s, {seconds} s)"
+            f"{mixed['env_per_s']:.1f} env purge+re-imports/s, import gate closed "
+            f"{mixed['gate_closed']:.0%} of the time, {seconds} s)"
         )
         reload = bench_reload()
         verdict = "ok" if reload["median"] <= 0.150 else "MISSED"

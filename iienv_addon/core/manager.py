@@ -31,6 +31,7 @@ from .errors import (
     UnknownEnvironmentError,
 )
 from .finder import IienvFinder
+from .import_gate import GATE
 from .import_hook import TransientAliases, make_builtins, make_import
 from .installer import InstallJob, ProgressCallback, commit_generation
 from .layout import TRASH_PREFIX, clear_debris, new_dir_name
@@ -105,6 +106,7 @@ class Manager:
             return
         sys.meta_path.insert(0, self._finder)
         self._routing.install()
+        GATE.install()
         THREAD_SCOPES.register(self._by_id, self.scope)
         self._enabled = True
         self._warm_global(None)
@@ -118,6 +120,7 @@ class Manager:
             self._let_go(env)
         self._aliases.flush()
         self._routing.uninstall()
+        GATE.uninstall()
         THREAD_SCOPES.unregister(self._by_id)
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)

@@ -8,19 +8,16 @@ environment's top-level names, lays the environment's table over
 belongs to the environment back into its table and restores the stash.
 
 The overlay is visible process-wide while it is active. Activations are
-serialised by one lock, and the first activation also takes CPython's global
-import lock once no other thread is in the middle of an import, so that no
-other thread starts loading a module while foreign entries are laid out.
+serialised by one lock, and the outermost activation closes the import gate
+(import_gate.py) once no other thread is in the middle of a load, so that no
+other thread runs a module body while foreign entries are laid out.
 """
 
 from __future__ import annotations
 
-import _imp
-import importlib._bootstrap as _bootstrap
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,14 +25,14 @@ from types import ModuleType
 
 from .environment import Environment
 from .errors import IienvError
+from .import_gate import GATE
 from .state_dicts import ModuleCaches
 from .sys_state import SysSnapshot, collect_sys, lay_sys
 
 __iienv_machinery__ = True
 
-# How long an activation waits for other threads to finish their imports before
-# it goes ahead without the global import lock (see _acquire_quiet_import_lock).
-QUIESCE_SPIN_SECONDS = 0.02
+# How long an activation waits for other threads to finish their loads before it
+# refuses the import (a thread that never finishes waits for something we hold).
 QUIESCE_GIVE_UP_SECONDS = 10.0
 
 
@@ -52,19 +49,6 @@ class _Layer:
     before: set[str] = field(default_factory=set)
     cache_stash: dict[str, object] | None = None
     sys: SysSnapshot = field(default_factory=SysSnapshot)
-
-
-def _other_thread_importing(me: int, parked: set[int] | frozenset[int] = frozenset()) -> bool:
-    """True if a module lock exists that another running thread may hold or take.
-
-    Threads ``parked`` on the overlay's lock (an environment's import waiting
-    for this activation) cannot run module code until it ends: not counted.
-    """
-    for ref in list(_bootstrap._module_locks.values()):  # type: ignore[attr-defined]
-        lock = ref()
-        if lock is not None and lock.owner != me and lock.owner not in parked:
-            return True
-    return False
 
 
 LayerHook = Callable[[Environment], None]
@@ -86,9 +70,7 @@ class Overlay:
         self.lock = threading.RLock()
         self._layers: list[_Layer] = []
         self._owner: int | None = None
-        self._holds_import_lock = False
         self.quiesce_timeouts = 0  # activations refused: other threads never went quiet
-        self.waiting: set[int] = set()  # threads waiting for self.lock
 
     def active_env(self) -> Environment | None:
         """The environment laid out for the calling thread, if any."""
@@ -110,12 +92,8 @@ class Overlay:
 
     @contextmanager
     def activated(self, env: Environment) -> Iterator[None]:
-        me = threading.get_ident()
-        self.waiting.add(me)  # parked threads cannot run module code: quiescence skips them
-        try:
+        with GATE.parked():  # a thread waiting here runs no module code: not waited for
             self.lock.acquire()
-        finally:
-            self.waiting.discard(me)
         try:
             with self._activated(env):
                 yield
@@ -135,12 +113,13 @@ class Overlay:
         if self._before_lay is not None:
             self._before_lay(env)  # may refuse (raise) before anything is held or laid
         if outermost:
-            self._holds_import_lock = _acquire_quiet_import_lock(self.waiting)
-            if not self._holds_import_lock:
+            GATE.install()  # (an enabled manager has it installed already)
+            if not GATE.close(QUIESCE_GIVE_UP_SECONDS):
+                GATE.uninstall()
                 self.quiesce_timeouts += 1
                 raise QuiescenceError(
                     f"iienv: the environment {env.name!r} could not import: other threads "
-                    f"kept importing for {QUIESCE_GIVE_UP_SECONDS:.0f} s; try again (iienv "
+                    f"kept loading modules for {QUIESCE_GIVE_UP_SECONDS:.0f} s; try again (iienv "
                     f"does not lay an environment out while another thread runs a module "
                     f"body: that thread could get the environment's modules)"
                 )
@@ -162,41 +141,10 @@ class Overlay:
                 self._caches.collect(env, layer.tops, layer.cache_stash)
                 collect_sys(env, layer.sys, failed)
         finally:
-            if outermost:  # whatever happened: CPython's import lock is never left held
+            if outermost:  # whatever happened: the gate is never left closed
                 self._owner = None
-                if self._holds_import_lock:
-                    self._holds_import_lock = False
-                    _imp.release_lock()
-
-
-def _acquire_quiet_import_lock(parked: set[int] | frozenset[int] = frozenset()) -> bool:
-    """Take CPython's import lock at a moment no other thread is importing.
-
-    Holding the import lock stops other threads from *starting* an import
-    (``_get_module_lock`` needs it) but not from finishing one, so we also
-    wait until no other thread holds a module lock. A thread that needs the
-    import lock to finish would wait for us forever, so the wait is short and
-    repeated (the lock is let go between tries). Threads ``parked`` on the
-    overlay's lock are not waited for. After QUIESCE_GIVE_UP_SECONDS it
-    returns False and the caller refuses the import: going ahead without
-    the lock is the mode in which another thread gets the environment's
-    modules. Returns whether the lock is held.
-    """
-    me = threading.get_ident()
-    give_up = time.monotonic() + QUIESCE_GIVE_UP_SECONDS
-    while True:
-        _imp.acquire_lock()
-        spin_until = time.monotonic() + QUIESCE_SPIN_SECONDS
-        while True:
-            if not _other_thread_importing(me, parked):
-                return True
-            if time.monotonic() > spin_until:
-                break
-            time.sleep(0.0001)
-        _imp.release_lock()
-        if time.monotonic() > give_up:
-            return False
-        time.sleep(0.0005)
+                GATE.open()
+                GATE.uninstall()
 
 
 def _lay(env: Environment) -> _Layer:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 
-from .environment import Environment, copy_generation, is_shared_library, is_under
+from .environment import Environment, copy_generation, is_shared_library
 from .errors import DamagedStateError, SiteDirError
 from .exclusive import forget_thread_state
 from .registries import clear_registries, survivors
@@ -59,6 +59,22 @@ class PurgeResult(list[str]):
         self.survivors = survivors or []
 
 
+def _names_a_path_in(key: object, roots: tuple[str, ...]) -> bool:
+    """A ``sys.path_importer_cache`` key inside a directory (spelled ``roots``), by its text.
+
+    The keys iienv's finders make are the site dir's own path plus a
+    subdirectory: comparing text (also against the directory's real path)
+    avoids resolving every key of the cache on every purge, which cost more
+    than the rest of a small environment's purge.
+    """
+    if not isinstance(key, str) or not key:
+        return False
+    for root in roots:
+        if key == root or key.startswith(root + os.sep):
+            return True
+    return False
+
+
 def purge_environment(
     env: Environment,
     owners: bool = True,
@@ -91,7 +107,8 @@ def purge_environment(
             removed.append(mod_name)
     resident = _mapped_libraries_under(env.dirty_site_dirs, purged_modules)
     old_site = env.site_dir
-    for key in [k for k in sys.path_importer_cache if is_under(k, old_site)]:
+    roots = (str(old_site), os.path.realpath(old_site))
+    for key in [k for k in sys.path_importer_cache if _names_a_path_in(k, roots)]:
         del sys.path_importer_cache[key]
     try:
         on_disk = Environment.load(env.home)

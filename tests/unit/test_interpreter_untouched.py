@@ -92,6 +92,7 @@ def test_enable_disable_restores_the_interpreter(tmp_path: Path, site_cache: Sit
     code = """
         import builtins, sys, threading
         import importlib, importlib.util, importlib.metadata, pkgutil
+        import importlib._bootstrap as bootstrap
         sys.path.insert(0, sys.argv[1])
         import numpy as host  # so both states have it
         def state():
@@ -99,6 +100,7 @@ def test_enable_disable_restores_the_interpreter(tmp_path: Path, site_cache: Sit
                 "importlib": (importlib.import_module, importlib.reload, importlib.util.find_spec,
                               pkgutil.get_data, importlib.metadata.import_module),
                 "thread_start": threading.Thread._bootstrap_inner,
+                "find_and_load": bootstrap._find_and_load,
                 "sys_attributes": sorted(vars(sys)),
                 "import": builtins.__import__,
                 "builtins": dict(builtins.__dict__),
@@ -121,6 +123,7 @@ def test_enable_disable_restores_the_interpreter(tmp_path: Path, site_cache: Sit
         assert owned_a.numpy.__version__ == "1.26.4"
         assert builtins.__import__ is original_import  # never replaced, even while enabled
         assert importlib.import_module is not before["importlib"][0]  # routed while enabled
+        assert bootstrap._find_and_load is not before["find_and_load"]  # the import gate
         with m.activated("a"):
             assert importlib.import_module("numpy") is env.modules["numpy"]
         try:

@@ -147,3 +147,85 @@ def test_purge_waits_for_another_threads_import_of_the_same_addon(tmp_path: Path
     write_package(site, "colliding", "WHO = 'env'\n")
     proc = run_python(PURGE_DURING_IMPORT, str(addons), str(tmp_path / "root"), str(site))
     assert proc.stdout.split() == ["ok", "True"], proc.stdout
+
+
+BLOCKED_ON_ME = """
+import importlib, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+import colliding as host_colliding
+from iienv_addon.core import Manager
+from iienv_addon.core.import_gate import GATE
+
+m = Manager(sys.argv[2]); m.enable()
+m.create("q", owners=["quiet_owner"], site_dir=sys.argv[3])
+import gate
+got = []
+
+def second():                      # waits for the main thread's import of `outer`
+    gate.entered.wait(10)
+    got.append(importlib.import_module("outer"))
+
+thread = threading.Thread(target=second)
+thread.start()
+started = time.monotonic()
+import outer                        # holds outer's module lock, then loads the environment
+thread.join(20)
+print(outer.COLLIDING.WHO, got[0] is outer, m._overlay.quiesce_timeouts,
+      "fast" if time.monotonic() - started < 5 else "slow")
+"""
+
+
+def test_activation_does_not_wait_for_a_thread_blocked_on_its_own_import(tmp_path: Path) -> None:
+    """A thread waiting for a module lock the activating thread holds cannot run module
+    code before the activation ends: waiting for it would stall until the give-up."""
+    addons, site = tmp_path / "addons", tmp_path / "site"
+    write_package(addons, "gate", "import threading\nentered = threading.Event()\n")
+    write_package(addons, "colliding", "WHO = 'host'\n")
+    write_package(
+        addons,
+        "outer",
+        "import time, gate\ngate.entered.set()\ntime.sleep(0.3)\n"
+        "import quiet_owner\nimport colliding\nCOLLIDING = colliding\n",
+    )
+    write_package(addons, "quiet_owner", "import colliding\n")
+    write_package(site, "colliding", "WHO = 'env'\n")
+    proc = run_python(BLOCKED_ON_ME, str(addons), str(tmp_path / "root"), str(site))
+    assert proc.stdout.split() == ["host", "True", "0", "fast"], proc.stdout + proc.stderr
+
+
+LATE_LOAD = """
+import importlib, sys, threading
+sys.path.insert(0, sys.argv[1])
+import colliding as host_colliding
+from iienv_addon.core import Manager
+
+m = Manager(sys.argv[2]); m.enable()
+m.create("q", owners=["quiet_owner"], site_dir=sys.argv[3])
+import gate
+got = []
+
+def late():                         # starts a load while the environment is laid out
+    gate.laid.wait(10)
+    got.append(importlib.import_module("late_global").COLLIDING.WHO)
+
+thread = threading.Thread(target=late)
+thread.start()
+import quiet_owner
+thread.join(10)
+print(got[0], quiet_owner.colliding.WHO)
+"""
+
+
+def test_a_load_started_while_an_environment_is_laid_out_waits_at_the_gate(
+    tmp_path: Path,
+) -> None:
+    """Without the gate, the global module loaded meanwhile gets the environment's module."""
+    addons, site = tmp_path / "addons", tmp_path / "site"
+    write_package(addons, "gate", "import threading\nlaid = threading.Event()\n")
+    write_package(addons, "colliding", "WHO = 'host'\n")
+    write_package(addons, "quiet_owner", "import colliding, slow_env\n")
+    write_package(addons, "late_global", "import colliding\nCOLLIDING = colliding\n")
+    write_package(site, "colliding", "WHO = 'env'\n")
+    write_package(site, "slow_env", "import time, gate\ngate.laid.set()\ntime.sleep(0.5)\n")
+    proc = run_python(LATE_LOAD, str(addons), str(tmp_path / "root"), str(site))
+    assert proc.stdout.split() == ["host", "env"], proc.stdout + proc.stderr
