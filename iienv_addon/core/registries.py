@@ -5,8 +5,9 @@ environment still points into them. Packages register in places that belong
 to the interpreter: soupsieve puts its classes into ``copyreg.dispatch_table``,
 libraries create ``logging`` loggers with their own handlers and filters,
 urllib3 and requests add ``warnings`` filters for their own warning classes,
-``typing`` caches every parametrised generic it builds (pydantic builds many)
-and, since 3.11, every ``@overload``-decorated function (urllib3's, attrs'),
+``typing`` caches every parametrised generic it builds (pydantic builds many),
+keeps the ``cache_clear`` of every cache made with its ``_tp_cache`` (typing_extensions
+makes its own) and, since 3.11, every ``@overload``-decorated function (urllib3's, attrs'),
 ``atexit`` keeps the functions it was given, ``linecache`` the source of files
 that appeared in tracebacks, and a package may set ``sys.excepthook`` or
 ``threading.excepthook``. A purge takes the environment's entries out of each.
@@ -44,6 +45,12 @@ def _defined_in(obj: object, names: set[str]) -> bool:
     return isinstance(module, str) and module in names
 
 
+def _namespace_of(cleanup: object) -> object:
+    """The globals of the function behind an lru_cache's bound ``cache_clear``."""
+    wrapped = getattr(getattr(cleanup, "__self__", None), "__wrapped__", None)
+    return getattr(wrapped, "__globals__", None)
+
+
 def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]) -> list[str]:
     """Take ``modules``' objects out of interpreter-wide registries; return what was removed."""
     names = set(modules)
@@ -66,8 +73,17 @@ def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]
         removed.append(f"{len(warnings.filters) - len(kept)} warnings filter(s)")
         warnings.filters[:] = kept  # type: ignore[index]
         warnings._filters_mutated()  # type: ignore[attr-defined]
-    for cleanup in list(getattr(typing, "_cleanups", ())):
-        cleanup()  # typing's caches of parametrised generics (all: they refill on use)
+    cleanups = getattr(typing, "_cleanups", None)
+    if isinstance(cleanups, list):
+        for cleanup in list(cleanups):
+            cleanup()  # typing's caches of parametrised generics (all: they refill on use)
+        # typing._tp_cache, which typing_extensions uses for its own functions, appends
+        # each cache's cache_clear here: a purged module's stay (with its namespace) forever.
+        namespaces = {id(module.__dict__) for module in modules.values()}
+        kept_cleanups = [c for c in cleanups if id(_namespace_of(c)) not in namespaces]
+        if len(kept_cleanups) != len(cleanups):
+            removed.append(f"{len(cleanups) - len(kept_cleanups)} typing cache cleanup(s)")
+            cleanups[:] = kept_cleanups
     overloads = getattr(typing, "_overload_registry", None)  # 3.11+: every @overload kept
     if isinstance(overloads, dict):
         for module_name in [key for key in overloads if key in names]:

@@ -45,6 +45,10 @@ def at_exit():
 def hook(*args):
     pass
 
+@typing._tp_cache                               # as typing_extensions does for its own
+def cached(value):
+    return value
+
 copyreg.pickle(Thing, reduce_thing)             # as soupsieve does
 logging.getLogger("registering").addHandler(Handler())
 warnings.simplefilter("always", ThingWarning)   # as urllib3 and requests do
@@ -67,12 +71,14 @@ def test_purge_clears_registries_and_frees_the_modules(tmp_path: Path) -> None:
         module = manager.get("reg").modules["registering"]
         assert module.Thing in copyreg.dispatch_table
         ref = weakref.ref(module)
+        # a module object can die while its namespace lives on: watch a function too
+        function_ref = weakref.ref(module.cached.__wrapped__)
         del module
         result = manager.purge("reg")
         cleared = " ".join(result.registries_cleared)
         for place in ("copyreg.dispatch_table[Thing]", "logging logger 'registering'",
                       "warnings filter", "threading.excepthook",
-                      "typing overloads of registering"):  # fmt: skip
+                      "typing overloads of registering", "1 typing cache cleanup"):  # fmt: skip
             assert place in cleared, result.registries_cleared
         assert threading.excepthook is threading.__excepthook__
         assert not [f for f in warnings.filters if getattr(f[2], "__module__", "") == "registering"]
@@ -80,6 +86,7 @@ def test_purge_clears_registries_and_frees_the_modules(tmp_path: Path) -> None:
         assert "registering" not in getattr(typing, "_overload_registry", {})
         gc.collect()
         assert ref() is None, "the purged module is still alive"
+        assert function_ref() is None, "the purged module's namespace is still alive"
         assert result.survivors == []
     finally:
         manager.disable()
