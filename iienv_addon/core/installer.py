@@ -51,11 +51,19 @@ Commit = Callable[[Path], Path]
 
 
 def pip_command(python: str, target: Path, request: CheckedRequest, no_index: bool) -> list[str]:
+    """pip's command line for ``request``: wheels only unless source builds were allowed.
+
+    Inside Blender a source build means a compiler, headers that Blender does not
+    ship and minutes of CPU for numpy; a pin without a wheel for this Python (numpy
+    1.26 on Python 3.13) must be a clear error instead (pip_errors.diagnose).
+    """
     cmd = [
         python, "-m", "pip", "install", "--target", str(target),
         "--disable-pip-version-check", "--no-input", "--no-warn-script-location",
         "--progress-bar", "off",
     ]  # fmt: skip
+    if not request.allow_source_builds:
+        cmd.append("--only-binary=:all:")
     if no_index:
         cmd.append("--no-index")
     for link in request.find_links:
@@ -212,7 +220,13 @@ class InstallJob:
             return
         if returncode != 0:
             self._fail(InstallError(
-                diagnose(self.env.name, self.output, returncode, self.no_index)
+                diagnose(
+                    self.env.name,
+                    self.output,
+                    returncode,
+                    self.no_index,
+                    binary_only=not self.request.allow_source_builds,
+                )
             ))  # fmt: skip
             return
         self._report("verifying", "checking what pip installed", 0.85)

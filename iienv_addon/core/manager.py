@@ -377,14 +377,19 @@ class Manager:
         lock_file: str | os.PathLike[str] | None = None,
         allow_urls: bool = False,
         progress: ProgressCallback | None = None,
+        allow_source_builds: bool = False,
     ) -> InstallJob:
         """Validate the request and start pip without waiting (poll the returned job).
 
         Everything is checked before pip runs; a bad request raises
-        InvalidRequirementError and touches nothing.
+        InvalidRequirementError and touches nothing. pip installs wheels only
+        unless ``allow_source_builds``: a requirement with no wheel for this
+        Python fails with the versions that have one.
         """
         env = self.get(name)
-        request = check_request(env.name, requirements, wheels, find_links, lock_file, allow_urls)
+        request = check_request(
+            env.name, requirements, wheels, find_links, lock_file, allow_urls, allow_source_builds
+        )
         self._locks.exclusive(env.name, "installed")  # BusyError: another process installs
         record = {
             "requirements": [str(r) for r in request.requirements],
@@ -392,6 +397,7 @@ class Manager:
             "find_links": list(request.find_links),
             "no_index": no_index,
             "lock_file": str(request.lock_file) if request.lock_file else None,
+            "allow_source_builds": request.allow_source_builds,
         }
         used = self._used_elsewhere(env)
         try:
@@ -420,6 +426,7 @@ class Manager:
         lock_file: str | os.PathLike[str] | None = None,
         allow_urls: bool = False,
         progress: ProgressCallback | None = None,
+        allow_source_builds: bool = False,
     ) -> Path:
         """Install into a new generation of ``name`` and make it current; return its site dir.
 
@@ -429,7 +436,15 @@ class Manager:
         environment is exactly as before.
         """
         job = self.start_install(
-            name, requirements, wheels, find_links, no_index, lock_file, allow_urls, progress
+            name,
+            requirements,
+            wheels,
+            find_links,
+            no_index,
+            lock_file,
+            allow_urls,
+            progress,
+            allow_source_builds,
         )
         return job.wait()
 
@@ -656,7 +671,7 @@ class Manager:
             module = sys.modules.get(name)
             if module is not None:
                 self._warmed_global.add(name)
-                warmer(module)
+                warmer(module, True)
 
     def _warm_env(self, env: Environment) -> None:
         """Warm an environment's newly loaded packages while it is still laid out."""
@@ -666,7 +681,7 @@ class Manager:
             module = sys.modules.get(name)
             if module is not None and module.__dict__.get(MARKER) is env:
                 env.warmed.add(name)
-                warmer(module)
+                warmer(module, False)
 
     def _caller(self, frame: FrameType | None) -> Environment | None:
         """The environment on whose behalf a run-time lookup is made (routing.py)."""

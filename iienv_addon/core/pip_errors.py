@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Sequence
+
+from .requirements import InvalidRequirement, Requirement, sys_tags
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
@@ -54,8 +57,43 @@ _NO_VERSION = re.compile(
 )
 
 
-def diagnose(addon: str, output: Sequence[str], returncode: int, offline: bool) -> str:
-    """A message naming the add-on, the requirement, the cause and what to do."""
+def this_python() -> str:
+    """'Python 3.13 (cp313, manylinux x86_64)': what a wheel must fit, in words."""
+    tags = list(sys_tags())
+    tag = tags[0]
+    # On Linux the plain linux_* tag may come first; wheels on the index are manylinux.
+    platform = next((t.platform for t in tags if t.platform.startswith("manylinux")), tag.platform)
+    match = re.match(r"(manylinux|musllinux|macosx)_\d+_\d+_(.+)$", platform)
+    if match:  # manylinux_2_36_x86_64 -> manylinux x86_64
+        platform = f"{match[1]} {match[2]}"
+    elif platform.startswith(("win_", "linux_")):
+        system, _, arch = platform.partition("_")
+        platform = f"{'Windows' if system == 'win' else system} {arch}"
+    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    return f"Python {version} ({tag.interpreter}, {platform})"
+
+
+def _in_words(requirement: str) -> str:
+    """'numpy==1.26.4' -> 'numpy 1.26.4'; other specifiers stay as written."""
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return requirement
+    pins = [s.version for s in req.specifier if s.operator in ("==", "===")]
+    if len(pins) == 1 and "*" not in pins[0]:
+        return f"{req.name} {pins[0]}"
+    return requirement
+
+
+def diagnose(
+    addon: str, output: Sequence[str], returncode: int, offline: bool, binary_only: bool = False
+) -> str:
+    """A message naming the add-on, the requirement, the cause and what to do.
+
+    ``binary_only``: pip ran with ``--only-binary=:all:``, so "no version
+    satisfies" means no *wheel* fits this Python; pip's "from versions" list
+    then holds exactly the versions that have one.
+    """
     text = "\n".join(output)
     tail = "\n".join(line for line in output[-12:] if line.strip())
     for pattern, cause, todo in _CAUSES:
@@ -65,7 +103,19 @@ def diagnose(addon: str, output: Sequence[str], returncode: int, offline: bool) 
     if match:
         req = match.group("req")
         versions = (match.group("versions") or "").strip()
-        if versions and versions != "none":
+        if binary_only:
+            listed = versions if versions and versions != "none" else "none"
+            cause = (
+                f"no wheel of {_in_words(req)} for {this_python()}; versions with wheels: {listed}"
+            )
+            todo = (
+                "pin a version that has a wheel for this Python (one add-on can pin per "
+                "Python with a marker: 'numpy==1.26.4; python_version < \"3.13\"'), or, with "
+                "a compiler set up, allow source builds explicitly (allow_source_builds=True)"
+            )
+            if offline:
+                todo = "add a fitting wheel to the wheel folder(s) given, or " + todo
+        elif versions and versions != "none":
             cause = f"no version of {req} matches; available: {versions}"
             todo = "pick one of the available versions"
         elif offline:

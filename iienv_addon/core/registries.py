@@ -84,6 +84,11 @@ def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]
         if len(kept_cleanups) != len(cleanups):
             removed.append(f"{len(cleanups) - len(kept_cleanups)} typing cache cleanup(s)")
             cleanups[:] = kept_cleanups
+        caches = getattr(typing, "_caches", None)  # 3.12+: the caches, keyed by function
+        if isinstance(caches, dict):
+            for function in list(caches):
+                if id(getattr(function, "__globals__", None)) in namespaces:
+                    del caches[function]
     overloads = getattr(typing, "_overload_registry", None)  # 3.11+: every @overload kept
     if isinstance(overloads, dict):
         for module_name in [key for key in overloads if key in names]:

@@ -53,6 +53,8 @@ class CheckedRequest:
     lock_file: Path | None
     # what the lock file pins, each line checked (check_lock_file)
     locked: tuple[Requirement, ...] = ()
+    # pip may build from source (sdists): off unless asked (installer.pip_command)
+    allow_source_builds: bool = False
 
 
 def check_requirement(addon: str, text: object, allow_urls: bool = False) -> Requirement:
@@ -128,6 +130,7 @@ def check_request(
     find_links: object = (),
     lock_file: object = None,
     allow_urls: bool = False,
+    allow_source_builds: bool = False,
 ) -> CheckedRequest:
     """Validate everything in an install request; raise on the first problem."""
     reqs = tuple(check_requirement(addon, r, allow_urls) for r in _as_list(addon, requirements))
@@ -158,7 +161,7 @@ def check_request(
             f"iienv: add-on {addon!r}: nothing to install; give requirements, wheel files or "
             f"a lock file"
         )
-    return CheckedRequest(reqs, paths, tuple(links), lock, locked)
+    return CheckedRequest(reqs, paths, tuple(links), lock, locked, bool(allow_source_builds))
 
 
 _HASH = re.compile(r"^--hash=(sha256|sha384|sha512):[0-9a-fA-F]{32,128}$")

@@ -12,18 +12,28 @@ So every package with known lazy imports is warmed once, right after it is
 loaded: inside the environment's activation for an environment's copy, and from
 global code for the host's copy. Each step is best-effort; a step a version
 does not support is skipped.
+
+Warming the host's copy must not change what the host has loaded: numpy 2
+made some public submodules lazy (``numpy.ctypeslib``), and touching one from
+the warm-up would leave it in Blender's ``sys.modules`` after iienv is disabled.
+Steps that need such a submodule run for the host only if it is already loaded.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import sys
 import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
+
+
+# Public submodules numpy 2 imports lazily -> the attribute a step uses to reach them.
+_LAZY_SUBMODULE_STEPS = {"numpy.ctypeslib": "ctypeslib"}
 
 
 def _numpy_steps(np: Any) -> list[Callable[[], object]]:
@@ -67,14 +77,18 @@ def _numpy_steps(np: Any) -> list[Callable[[], object]]:
         lambda: a[[0, 1], [1, 2]],
         lambda: np.asarray(memoryview(b"ab")),
         lambda: np.array(["a"], dtype="T"),  # StringDType (numpy 2)
-        lambda: np.ctypeslib.as_ctypes_type(np.dtype("f8")),
+        lambda: np.ctypeslib.as_ctypes_type(np.dtype("f8")),  # (a lazy submodule: see above)
         lambda: (np.errstate(all="ignore").__enter__(), np.seterr(**np.geterr())),
         lambda: np.frombuffer(b"\x00" * 8, dtype=[("x", "<i4"), ("y", "<i4")]).tolist(),
     ]
 
 
-def warm_numpy(np: ModuleType) -> int:
-    """Run numpy's lazily-importing code paths once; return how many steps ran cleanly."""
+def warm_numpy(np: ModuleType, host: bool = False) -> int:
+    """Run numpy's lazily-importing code paths once; return how many steps ran cleanly.
+
+    ``host``: this is the host's (Blender's) numpy: leave its lazy public
+    submodules alone unless they are loaded already.
+    """
     ok = 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -83,11 +97,22 @@ def warm_numpy(np: ModuleType) -> int:
         except Exception:
             return 0
         for step in steps:
+            if host and _loads_lazy_submodule(step, np):
+                continue
             with contextlib.suppress(Exception):
                 step()
                 ok += 1
     return ok
 
 
-# Top-level module name -> warmer. Extend as other compiled packages are met.
-WARMERS: dict[str, Callable[[ModuleType], int]] = {"numpy": warm_numpy}
+def _loads_lazy_submodule(step: Callable[[], object], np: ModuleType) -> bool:
+    """True if ``step`` uses a lazy public submodule that ``np`` has not loaded."""
+    names = step.__code__.co_names
+    return any(
+        attribute in names and attribute not in vars(np) and module not in sys.modules
+        for module, attribute in _LAZY_SUBMODULE_STEPS.items()
+    )
+
+
+# Top-level module name -> warmer(module, host). Extend as other compiled packages are met.
+WARMERS: dict[str, Callable[[ModuleType, bool], int]] = {"numpy": warm_numpy}

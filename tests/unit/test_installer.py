@@ -26,6 +26,7 @@ from iienv_addon.core.errors import (
 from iienv_addon.core.installer import Progress
 from tests.helpers import REPO, WHEELHOUSE, tree_listing, write_package
 from tests.numpy_probe import PROBE_SOURCE, check_errors, check_exercise
+from tests.versions import NEW_NUMPY, OLD_NUMPY, UPDATE_NUMPY
 
 OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
 
@@ -50,8 +51,8 @@ def test_install_two_numpys_offline_then_update_while_loaded(
     manager.create("a", owners=["inst_a"])
     manager.create("b", owners=["inst_b"])
     phases: list[Progress] = []
-    manager.install("a", ["numpy==1.26.4"], progress=phases.append, **OFFLINE)
-    site_b = manager.install("b", ["numpy==2.4.6"], **OFFLINE)
+    manager.install("a", [f"numpy=={OLD_NUMPY}"], progress=phases.append, **OFFLINE)
+    site_b = manager.install("b", [f"numpy=={NEW_NUMPY}"], **OFFLINE)
     seen = [p.phase for p in phases]
     assert seen[0] == "preparing" and seen[-1] == "done"
     for phase in ("collecting", "installing", "verifying", "switching"):
@@ -61,26 +62,26 @@ def test_install_two_numpys_offline_then_update_while_loaded(
 
     a = importlib.import_module("inst_a")
     b = importlib.import_module("inst_b")
-    check_exercise(a.exercise(), "1.26.4", str(manager.get("a").site_dir))
-    check_exercise(b.exercise(), "2.4.6", str(site_b))
+    check_exercise(a.exercise(), OLD_NUMPY, str(manager.get("a").site_dir))
+    check_exercise(b.exercise(), NEW_NUMPY, str(site_b))
 
     # Update B while its numpy is loaded: B keeps working from the old generation.
-    new_site = manager.install("b", ["numpy==2.2.6"], **OFFLINE)
+    new_site = manager.install("b", [f"numpy=={UPDATE_NUMPY}"], **OFFLINE)
     assert new_site != site_b and site_b.is_dir()  # still loaded, so still on disk
     assert manager.get("b").site_dir == new_site
-    check_exercise(b.exercise(), "2.4.6", str(site_b))
-    check_errors(b.raise_errors(), manager.get("b").modules, "2.4.6")
+    check_exercise(b.exercise(), NEW_NUMPY, str(site_b))
+    check_errors(b.raise_errors(), manager.get("b").modules, NEW_NUMPY)
     importlib.import_module("inst_b")  # cached: same module, same numpy
-    assert b.np.__version__ == "2.4.6"
+    assert b.np.__version__ == NEW_NUMPY
 
     del b
     manager.purge("b")
     assert not site_b.exists(), "the old generation is removed once nothing is loaded from it"
     b2 = importlib.import_module("inst_b")
-    assert b2.np.__version__ == "2.2.6"
+    assert b2.np.__version__ == UPDATE_NUMPY
     assert b2.np.__file__.startswith(str(new_site))
-    check_errors(b2.raise_errors(), manager.get("b").modules, "2.2.6")
-    check_exercise(a.exercise(), "1.26.4", str(manager.get("a").site_dir))  # A untouched
+    check_errors(b2.raise_errors(), manager.get("b").modules, UPDATE_NUMPY)
+    check_exercise(a.exercise(), OLD_NUMPY, str(manager.get("a").site_dir))  # A untouched
 
 
 def _install_six(manager: Manager, owner_dir: Path) -> Path:
@@ -95,8 +96,8 @@ def test_failed_install_leaves_previous_generation(manager: Manager, owner_dir: 
     with pytest.raises(InstallError) as info:
         manager.install("six", ["six==9.9.9"], **OFFLINE)
     message = str(info.value)
-    assert "'six'" in message and "six==9.9.9" in message
-    assert "available: 1.16.0, 1.17.0" in message and "unchanged" in message
+    assert "'six'" in message and "no wheel of six 9.9.9 for Python" in message
+    assert "versions with wheels: 1.16.0, 1.17.0" in message and "unchanged" in message
     assert tree_listing(manager.root) == before
     assert manager.get("six").site_dir == site
     assert importlib.import_module("inst_six").VERSION == "1.16.0"
@@ -105,7 +106,7 @@ def test_failed_install_leaves_previous_generation(manager: Manager, owner_dir: 
 def test_killed_pip_leaves_previous_generation(manager: Manager, owner_dir: Path) -> None:
     site = _install_six(manager, owner_dir)
     before = tree_listing(manager.root)
-    job = manager.start_install("six", ["numpy==1.26.4", "six==1.17.0"], **OFFLINE)
+    job = manager.start_install("six", [f"numpy=={OLD_NUMPY}", "six==1.17.0"], **OFFLINE)
     assert job.pid is not None
     while not any(p.is_dir() for p in _staging_dirs(manager.root)):
         time.sleep(0.01)
@@ -123,7 +124,7 @@ def test_cancel_kills_pip_and_rolls_back(manager: Manager, owner_dir: Path) -> N
     before = tree_listing(manager.root)
     phases: list[str] = []
     job = manager.start_install(
-        "six", ["numpy==1.26.4"], progress=lambda p: phases.append(p.phase), **OFFLINE
+        "six", [f"numpy=={OLD_NUMPY}"], progress=lambda p: phases.append(p.phase), **OFFLINE
     )
     while "collecting" not in phases:
         job.poll()
@@ -146,7 +147,7 @@ def test_killed_blender_process_leaves_no_debris_after_next_start(
     code = (
         "import sys, time\nfrom iienv_addon.core import Manager\n"
         f"m = Manager({str(root)!r})\n"
-        f"job = m.start_install('six', ['numpy==1.26.4'], find_links=[{str(WHEELHOUSE)!r}],"
+        f"job = m.start_install('six', ['numpy=={OLD_NUMPY}'], find_links=[{str(WHEELHOUSE)!r}],"
         " no_index=True)\nprint(job.pid, flush=True)\ntime.sleep(60)\n"
     )
     proc = subprocess.Popen(
@@ -349,7 +350,7 @@ def test_disk_full_is_named_and_leaves_environment(small_disk: Path, owner_dir: 
     _install_six(manager, owner_dir)
     before = tree_listing(manager.root)
     with pytest.raises(InstallError) as info:
-        manager.install("six", ["numpy==1.26.4"], **OFFLINE)
+        manager.install("six", [f"numpy=={OLD_NUMPY}"], **OFFLINE)
     assert "the disk is full" in str(info.value) and "'six'" in str(info.value)
     assert tree_listing(manager.root) == before
 
