@@ -1,83 +1,142 @@
 # iienv developer tasks. Everything a fresh machine needs is installed from here.
+#
+# Blender embeds Python 3.11 (4.2 LTS, 4.5 LTS, 5.0) or Python 3.13 (5.1 to 5.3). Each
+# Python has a dev venv, a wheelhouse (downloaded once, installed offline afterwards)
+# and a host numpy for the unit tests; each Blender version (bpy from the package
+# index) has a venv of its own. `make test` runs everything under both Pythons.
 PYTHON ?= python3.11
-VENV ?= .venv
-VPY := $(VENV)/bin/python
-WHEELHOUSE ?= wheelhouse
-# Test wheels (scripts/test-wheels.txt) are downloaded once, then installed offline.
-HOST_NUMPY := numpy==1.24.4
+# Found (or installed with pyenv) by scripts/find_python.sh; give a path to override.
+PY313 ?= $(shell sh scripts/find_python.sh 3.13)
+# The Blender of `make demo` and `make test-blender`: 4.2, 4.5, 5.0 or 5.3.
+BLENDER ?= 4.5
 
-BPY_VENV ?= .venv-bpy
-BPY := $(BPY_VENV)/bin/python
+VENV_311 := .venv
+VENV_313 := .venv-3.13
+PYTHON_311 = $(PYTHON)
+PYTHON_313 = $(PY313)
+WHEELHOUSE_311 := wheelhouse/cp311
+WHEELHOUSE_313 := wheelhouse/cp313
+# The host's ("Blender's") numpy in unit tests: a 1.x on 3.11, Blender 5.3's own on 3.13.
+HOST_NUMPY_311 := numpy==1.24.4
+HOST_NUMPY_313 := numpy==2.5.5
 
-.PHONY: venv bpy-venv system-deps wheels build test bench lint demo demo-core screenshot clean corpus-table stress
+# Which Python each Blender embeds (its bpy pin is in requirements/bpy-<version>.txt).
+PYV_4.2 := 311
+PYV_4.5 := 311
+PYV_5.0 := 311
+PYV_5.3 := 313
+PYV = $(or $(PYV_$(BLENDER)),$(error BLENDER=$(BLENDER): choose one of 4.2 4.5 5.0 5.3))
 
-$(VENV)/.stamp: requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VPY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+VPY := $(VENV_311)/bin/python
+BPY_45 := .venv-bpy-4.5/bin/python
+BPY_53 := .venv-bpy-5.3/bin/python
+WHEELHOUSE := $(WHEELHOUSE_311)
+
+.PHONY: venv system-deps wheels build test test-311 test-313 test-blender bench lint demo \
+	demo-core screenshot clean corpus-table stress
+.SECONDEXPANSION:
+
+# ---- per Python: dev venv, wheelhouse, host numpy -------------------------------
+$(VENV_311)/.stamp: requirements-dev.txt
+	$(PYTHON_311) -m venv $(VENV_311)
+	$(VENV_311)/bin/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.stamp
-
-# Blender 4.5 as a Python module (~370 MB wheel), in a venv of its own because it
-# brings its own numpy.
-$(BPY_VENV)/.stamp: requirements-blender.txt
-	$(PYTHON) -m venv $(BPY_VENV)
-	$(BPY) -m pip install --disable-pip-version-check -q -r requirements-blender.txt
+$(VENV_313)/.stamp: requirements-dev.txt
+	$(PYTHON_313) -m venv $(VENV_313)
+	$(VENV_313)/bin/python -m pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@
 
-bpy-venv: $(BPY_VENV)/.stamp
+venv: $(VENV_311)/.stamp
+
+wheelhouse/cp%/.stamp: scripts/test-wheels.txt scripts/fetch_wheels.sh \
+		scripts/build_fixture_wheels.py tests/corpus/sets-cp%.txt \
+		scripts/fetch_corpus_wheels.sh | $$(VENV_$$*)/.stamp
+	PYTHON=$(VENV_$*)/bin/python WHEELHOUSE=wheelhouse/cp$* sh scripts/fetch_wheels.sh \
+		scripts/test-wheels.txt
+	PYTHON=$(VENV_$*)/bin/python WHEELHOUSE=wheelhouse/cp$* SETS=tests/corpus/sets-cp$*.txt \
+		sh scripts/fetch_corpus_wheels.sh
+	$(VENV_$*)/bin/python scripts/build_fixture_wheels.py wheelhouse/cp$*
+	touch $@
+
+wheels: $(WHEELHOUSE_311)/.stamp
+
+$(VENV_311)/.host-numpy: $(WHEELHOUSE_311)/.stamp
+	$(VENV_311)/bin/python -m pip install --disable-pip-version-check -q --no-index \
+		--find-links $(WHEELHOUSE_311) $(HOST_NUMPY_311)
+	touch $@
+
+$(VENV_313)/.host-numpy: $(WHEELHOUSE_313)/.stamp
+	$(VENV_313)/bin/python -m pip install --disable-pip-version-check -q --no-index \
+		--find-links $(WHEELHOUSE_313) $(HOST_NUMPY_313)
+	touch $@
+
+# ---- per Blender: bpy (Blender as a Python module, ~400 MB) in a venv of its own --
+.venv-bpy-%/.stamp: requirements/bpy-%.txt
+	$(PYTHON_$(PYV_$*)) -m venv .venv-bpy-$*
+	.venv-bpy-$*/bin/python -m pip install --disable-pip-version-check -q -r requirements/bpy-$*.txt
+	touch $@
 
 system-deps:
 	sh scripts/install_system_deps.sh
 
-build: $(BPY_VENV)/.stamp
-	$(BPY) scripts/build.py --out dist
+build: .venv-bpy-4.5/.stamp
+	$(BPY_45) scripts/build.py --out dist
 
-$(WHEELHOUSE)/.stamp: scripts/test-wheels.txt scripts/fetch_wheels.sh scripts/build_fixture_wheels.py tests/corpus/sets.txt scripts/fetch_corpus_wheels.sh | $(VENV)/.stamp
-	PYTHON=$(VPY) WHEELHOUSE=$(WHEELHOUSE) sh scripts/fetch_wheels.sh $$(grep -v '^#' scripts/test-wheels.txt)
-	PYTHON=$(VPY) WHEELHOUSE=$(WHEELHOUSE) sh scripts/fetch_corpus_wheels.sh
-	$(VPY) scripts/build_fixture_wheels.py $(WHEELHOUSE)
-	touch $@
+# ---- tests ----------------------------------------------------------------------
+# Everything: lint and mypy under both Pythons; the whole suite under 3.11 with
+# Blender 4.5 and Debian's blender binary, then under 3.13 with Blender 5.3.
+test: lint test-311 test-313
 
-wheels: $(WHEELHOUSE)/.stamp
+test-311: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp system-deps
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_311)) IIENV_BPY_PYTHON=$(abspath $(BPY_45)) \
+		$(VENV_311)/bin/python -m pytest
 
-# The host ("Blender's own") numpy for unit tests, installed offline from the wheelhouse.
-$(VENV)/.host-numpy: $(WHEELHOUSE)/.stamp
-	$(VPY) -m pip install --disable-pip-version-check -q --no-index --find-links $(WHEELHOUSE) $(HOST_NUMPY)
-	touch $@
+# (Debian's binary embeds Python 3.11: its test runs in the 3.11 pass.)
+test-313: $(VENV_313)/.host-numpy .venv-bpy-5.3/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_313)) IIENV_BPY_PYTHON=$(abspath $(BPY_53)) \
+		$(VENV_313)/bin/python -m pytest --ignore=tests/blender/test_binary.py
 
-test: $(VENV)/.host-numpy $(BPY_VENV)/.stamp system-deps lint
-	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY)) $(VPY) -m pytest
+# The Blender suite against one Blender: make test-blender BLENDER=4.2|4.5|5.0|5.3
+test-blender: $$(VENV_$$(PYV))/.host-numpy .venv-bpy-$(BLENDER)/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_$(PYV))) \
+		IIENV_BPY_PYTHON=$(abspath .venv-bpy-$(BLENDER)/bin/python) \
+		$(VENV_$(PYV))/bin/python -m pytest tests/blender --ignore=tests/blender/test_binary.py
 
 # The long fault runs: 50 SIGKILLs per operation, 4 processes x 40 rounds (CI runs fewer).
-stress: $(VENV)/.host-numpy
+stress: $(VENV_311)/.host-numpy
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_KILL_TRIALS=50 IIENV_STRESS_WORKERS=4 \
 		IIENV_STRESS_ROUNDS=40 $(VPY) -m pytest -q tests/unit/test_kills.py \
 		tests/unit/test_stress.py tests/unit/test_processes.py
 
-bench: $(VENV)/.host-numpy $(BPY_VENV)/.stamp
-	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY)) $(VPY) scripts/bench.py
+bench: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY_45)) \
+		$(VPY) scripts/bench.py
 
 # The README's compatibility table, from the corpus outcomes the last `make test` wrote in build/.
 corpus-table: venv
 	$(VPY) scripts/corpus_table.py
 
-# The main job: two add-ons with conflicting numpy in one real Blender, then purge and reinstall.
-demo: $(BPY_VENV)/.stamp $(WHEELHOUSE)/.stamp
-	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(BPY) scripts/demo_blender.py
+lint: $(VENV_311)/.stamp $(VENV_313)/.stamp
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	$(VPY) -m mypy
+	$(VENV_313)/bin/python -m mypy --python-version 3.13
+
+# ---- demos ----------------------------------------------------------------------
+# The main job: two add-ons with conflicting numpy in one real Blender, then purge and
+# reinstall. make demo BLENDER=5.3 runs it in Blender 5.3 (Python 3.13).
+demo: .venv-bpy-$(BLENDER)/.stamp $$(WHEELHOUSE_$$(PYV))/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_$(PYV))) .venv-bpy-$(BLENDER)/bin/python \
+		scripts/demo_blender.py
 
 # docs/preferences.png from a real Blender window (Debian's binary under Xvfb).
 screenshot: system-deps $(WHEELHOUSE)/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) sh scripts/screenshot.sh
 
 # The same story with the engine alone, in plain Python.
-demo-core: $(VENV)/.host-numpy
+demo-core: $(VENV_311)/.host-numpy
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VPY) scripts/demo_core.py
 
-lint: venv
-	$(VPY) -m ruff check .
-	$(VPY) -m ruff format --check .
-	$(VPY) -m mypy
-
 clean:
-	rm -rf $(VENV) $(BPY_VENV) $(WHEELHOUSE) build dist
+	rm -rf $(VENV_311) $(VENV_313) .venv-bpy-* wheelhouse build dist

@@ -347,7 +347,7 @@ def main() -> None:
     from iienv_addon.core import Manager, interpreter
     from iienv_addon.core.environment import copy_generation
 
-    wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
+    wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / "cp311"))
     runs = 3 if args.quick else 7
     n = 20_000 if args.quick else 100_000
     work = Path(tempfile.mkdtemp(prefix="iienv-bench-"))
@@ -476,7 +476,7 @@ def main() -> None:
 
 def bench_reload() -> dict[str, float]:
     """Run scripts/bench_reload.py in Blender as a module (the bpy venv)."""
-    bpy_python = os.environ.get("IIENV_BPY_PYTHON", str(REPO / ".venv-bpy" / "bin" / "python"))
+    bpy_python = os.environ.get("IIENV_BPY_PYTHON", str(REPO / ".venv-bpy-4.5" / "bin" / "python"))
     proc = subprocess.run(
         [bpy_python, str(REPO / "scripts" / "bench_reload.py")],
         capture_output=True, text=True, check=True,

@@ -2,7 +2,7 @@
 
 Measures, from the watcher seeing a changed file to the add-on registered again,
 one timer callback (`iienv.operators.watch_files`). Prints JSON; `make bench`
-runs it with .venv-bpy/bin/python and adds a row to its table.
+runs it with .venv-bpy-4.5/bin/python and adds a row to its table.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 USER = Path(tempfile.mkdtemp(prefix="iienv-bench-reload-"))
 os.environ["BLENDER_USER_RESOURCES"] = str(USER)
-os.environ["PIP_FIND_LINKS"] = os.environ.get("IIENV_WHEELHOUSE", str(REPO / "wheelhouse"))
+os.environ["PIP_FIND_LINKS"] = os.environ.get(
+    "IIENV_WHEELHOUSE", str(REPO / "wheelhouse" / "cp311")
+)
 os.environ["PIP_NO_INDEX"] = "1"
 
 import bpy  # noqa: E402

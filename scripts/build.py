@@ -64,7 +64,8 @@ def build_legacy(source: Path, out: Path, version: str) -> Path:
 
 def example_manifest(addon_dir: Path, target: Path) -> None:
     table = tomllib.loads((addon_dir / "iienv.toml").read_text())["iienv"]
-    reqs = ", ".join(f'"{r}"' for r in table.get("requirements", []))
+    # TOML literal strings: a requirement's environment marker has double quotes
+    reqs = ", ".join(f"'{r}'" for r in table.get("requirements", []))
     target.write_text(
         f'schema_version = "1.0.0"\nid = "{addon_dir.name}"\nversion = "1.0.0"\n'
         f'name = "iienv example {addon_dir.name}"\ntagline = "Runs its own numpy via iienv"\n'

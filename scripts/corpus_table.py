@@ -1,9 +1,9 @@
 """Write the README's compatibility table from the last corpus run.
 
-Reads build/corpus-results.json (tests/corpus, plain Python) and
-build/corpus-blender.json (tests/blender/test_corpus_blender.py, bpy 4.5),
-both written by `make test`, and replaces the table between the README's
-corpus markers. Run by `make corpus-table`.
+Reads build/corpus-results-cpXY.json (tests/corpus, plain Python) and
+build/corpus-blender-cpXY.json (tests/blender/test_corpus_blender.py) for
+Python 3.11 (bpy 4.5) and 3.13 (bpy 5.3), all written by `make test`, and
+replaces the table between the README's corpus markers. Run by `make corpus-table`.
 """
 
 from __future__ import annotations
@@ -37,27 +37,40 @@ def status(outcome: dict | None, blender: dict | None, exclusive: bool) -> tuple
     return verdict, "; ".join(notes)
 
 
+# (wheel tag, the Blender the `make test` pass of that Python runs)
+PASSES = (("cp311", "bpy 4.5"), ("cp313", "bpy 5.3"))
+
+
+def _load(name: str) -> dict:
+    path = REPO / "build" / name
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def table() -> str:
-    plain = json.loads((REPO / "build" / "corpus-results.json").read_text())
-    blender_path = REPO / "build" / "corpus-blender.json"
-    blender = json.loads(blender_path.read_text()) if blender_path.is_file() else {}
-    host = blender.get("__host__", {})
+    plain = {tag: _load(f"corpus-results-{tag}.json") for tag, _ in PASSES}
+    blender = {tag: _load(f"corpus-blender-{tag}.json") for tag, _ in PASSES}
     rows = [
-        "| package | environments (old / new) | Blender's own copy (bpy 4.5) | status "
-        "| exercised at run time | notes |",
-        "|---|---|---|---|---|---|",
+        "| package | Python 3.11: old / new | Blender 4.5's copy | Python 3.13: old / new "
+        "| Blender 5.3's copy | status | exercised at run time | notes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for entry in CORPUS:
-        outcome = plain.get(entry.name)
-        in_blender = blender.get(entry.name)
-        verdict, notes = status(outcome, in_blender, entry.exclusive)
-        versions = " / ".join(outcome["expected"]) if outcome else "?"
-        module = (entry.host_module or "").replace("-", "_")
-        own = host.get(module, {}).get("version", "—") if module else "—"
-        if in_blender and in_blender.get("ok"):
-            verdict += ", operator in bpy 4.5"
+        cells, verdicts, notes = [], [], ""
+        for tag, bpy_name in PASSES:
+            outcome = plain[tag].get(entry.name)
+            in_blender = blender[tag].get(entry.name)
+            verdict, notes_here = status(outcome, in_blender, entry.exclusive)
+            notes = notes or notes_here
+            if in_blender and in_blender.get("ok"):
+                verdict += f", operator in {bpy_name}"
+            verdicts.append(f"{tag[2]}.{tag[3:]}: {verdict}")
+            module = (entry.host_module or "").replace("-", "_")
+            host = blender[tag].get("__host__", {})
+            own = host.get(module, {}).get("version", "—") if module else "—"
+            cells += [" / ".join(outcome["expected"]) if outcome else "?", own]
         rows.append(
-            f"| {entry.name} | {versions} | {own} | {verdict} | {entry.exercises} | {notes} |"
+            f"| {entry.name} | {' | '.join(cells)} | {'; '.join(verdicts)} "
+            f"| {entry.exercises} | {notes} |"
         )
     return "\n".join(rows)
 

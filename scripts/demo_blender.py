@@ -1,11 +1,13 @@
-"""The iienv demo in a real Blender 4.5 (bpy module): two add-ons, two numpys, one process.
+"""The iienv demo in a real Blender (bpy module): two add-ons, two numpys, one process.
 
-The example add-ons in examples/addons declare numpy 1.26.4 and numpy 2.4.6 in
-their iienv.toml; Blender keeps its own numpy. iienv installs each environment
-before the add-on's first import, then one add-on is purged and reinstalled
-without a restart. Offline: pip installs from the local wheelhouse.
+The example add-ons in examples/addons declare an older numpy (1.26.4 on Python
+3.11, 2.2.6 on Python 3.13, by environment markers) and numpy 2.4.6 in their
+iienv.toml; Blender keeps its own numpy. iienv installs each environment before
+the add-on's first import, then one add-on is purged and reinstalled without a
+restart. Offline: pip installs from the local wheelhouse of this Python.
 
-    make demo        (runs this with .venv-bpy/bin/python)
+    make demo               (Blender 4.5, Python 3.11)
+    make demo BLENDER=5.3   (Blender 5.3, Python 3.13; also 4.2 and 5.0)
 """
 
 from __future__ import annotations
@@ -20,13 +22,14 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 USER = Path(tempfile.mkdtemp(prefix="iienv-blender-demo-"))
 os.environ["BLENDER_USER_RESOURCES"] = str(USER)  # before bpy starts: a throwaway profile
-wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
+TAG = f"cp{sys.version_info[0]}{sys.version_info[1]}"
+wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / TAG))
 os.environ["PIP_FIND_LINKS"] = str(wheelhouse)  # pip reads its options from PIP_* too
 os.environ["PIP_NO_INDEX"] = "1"
 
 import bpy  # noqa: E402
 
-EXAMPLES = ("iienv_example_np126", "iienv_example_np246")
+EXAMPLES = ("iienv_example_older", "iienv_example_newer")
 
 
 def enable(name: str) -> None:
@@ -40,8 +43,12 @@ def _raise(exc: BaseException) -> None:
 
 
 def compute_all() -> None:
-    bpy.ops.iienv_example_np126.compute()
-    bpy.ops.iienv_example_np246.compute()
+    bpy.ops.iienv_example_older.compute()
+    bpy.ops.iienv_example_newer.compute()
+    for name in EXAMPLES:
+        result = sys.modules[name].LAST_RESULT
+        print(f"  {name}: numpy {result['version']} solve -> {result['solve']}")
+        print(f"      from {result['file']}")
 
 
 def main() -> None:
@@ -50,7 +57,7 @@ def main() -> None:
     for name in EXAMPLES:
         shutil.copytree(REPO / "examples" / "addons" / name, addons / name)
     bpy.utils.refresh_script_paths()
-    print(f"Blender {bpy.app.version_string}, profile in {USER}")
+    print(f"Blender {bpy.app.version_string}, Python {sys.version.split()[0]}, profile in {USER}")
 
     t = time.perf_counter()
     enable("iienv")
@@ -72,12 +79,12 @@ def main() -> None:
             f"{info.modules_loaded} modules loaded, {info.disk_bytes / 1e6:.0f} MB"
         )
 
-    print("\npurge and reinstall iienv_example_np246, no restart:")
-    bpy.ops.iienv.purge(addon="iienv_example_np246")
+    print("\npurge and reinstall iienv_example_newer, no restart:")
+    bpy.ops.iienv.purge(addon="iienv_example_newer")
     t = time.perf_counter()
-    bpy.ops.iienv.install(addon="iienv_example_np246")
+    bpy.ops.iienv.install(addon="iienv_example_newer")
     print(f"reinstalled in {time.perf_counter() - t:.1f} s")
-    enable("iienv_example_np246")
+    enable("iienv_example_newer")
     compute_all()
     import addon_utils
 

@@ -39,7 +39,7 @@ def _show(progress: Progress) -> None:
 
 
 def main() -> None:
-    wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
+    wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / "cp311"))
     work = Path(tempfile.mkdtemp(prefix="iienv-demo-"))
     addons = work / "addons"
     for name in ("addon_a", "addon_b"):

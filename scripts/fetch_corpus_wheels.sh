@@ -3,7 +3,7 @@
 # binary wheels, with their dependencies, for this interpreter into $WHEELHOUSE. Each set
 # is resolved on its own: the sets conflict with each other on purpose.
 set -eu
-: "${PYTHON:=python3.11}" "${WHEELHOUSE:=wheelhouse}" "${SETS:=tests/corpus/sets.txt}"
+: "${PYTHON:=python3.11}" "${WHEELHOUSE:=wheelhouse/cp311}" "${SETS:=tests/corpus/sets-cp311.txt}"
 mkdir -p "$WHEELHOUSE"
 grep -v '^#' "$SETS" | while read -r name requirements; do
     [ -n "$name" ] || continue

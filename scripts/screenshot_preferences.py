@@ -16,7 +16,7 @@ import bpy
 
 REPO = Path(os.environ["IIENV_REPO"])
 OUT = Path(os.environ.get("IIENV_SCREENSHOT", REPO / "docs" / "preferences.png"))
-EXAMPLES = ("iienv_example_np126", "iienv_example_np246")
+EXAMPLES = ("iienv_example_older", "iienv_example_newer")
 
 
 def setup() -> None:
@@ -28,8 +28,8 @@ def setup() -> None:
     bpy.utils.refresh_script_paths()
     for name in ("iienv", *EXAMPLES):
         addon_utils.enable(name, default_set=True)
-    bpy.ops.iienv_example_np126.compute()
-    bpy.ops.iienv_example_np246.compute()
+    bpy.ops.iienv_example_older.compute()
+    bpy.ops.iienv_example_newer.compute()
     prefs = bpy.context.preferences
     prefs.active_section = "ADDONS"
     bpy.context.window_manager.addon_search = "iienv"

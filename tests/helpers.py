@@ -13,14 +13,15 @@ import pytest
 
 from iienv_addon.core.environment import copy_generation
 from tests.corpus.catalog import corpus_sets
+from tests.versions import NEW_NUMPY, OLD_NUMPY, TAG
 
 REPO = Path(__file__).resolve().parent.parent
-WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
+WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / TAG))
 
 # The environments the tests use, by the requirements pip installs into them.
 ENV_SETS: dict[str, list[str]] = {
-    "np126": ["numpy==1.26.4", "metaprobe==1.0"],  # brings six 1.16.0
-    "np246": ["numpy==2.4.6", "metaprobe==2.0"],  # brings six 1.17.0
+    "np-old": [f"numpy=={OLD_NUMPY}", "metaprobe==1.0"],  # brings six 1.16.0
+    "np-new": [f"numpy=={NEW_NUMPY}", "metaprobe==2.0"],  # brings six 1.17.0
     "six116": ["six==1.16.0"],
     "six117": ["six==1.17.0"],
 }

@@ -1,28 +1,42 @@
 """Blender tests: each scenario runs in its own real Blender process.
 
-* bpy 4.5 (Blender as a Python module) from the venv ``.venv-bpy`` (or
-  ``IIENV_BPY_PYTHON``), which `make test` creates;
+* Blender as a Python module (bpy) from ``IIENV_BPY_PYTHON``: `make test` runs
+  the suite with bpy 4.5 (Python 3.11) and bpy 5.3 (Python 3.13), `make
+  test-blender BLENDER=…` with any one (default: the venv ``.venv-bpy-4.5``);
 * Debian's ``blender`` binary (3.4.1, legacy add-ons) with ``-b --python``.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from tests.versions import TAG
+
 REPO = Path(__file__).resolve().parents[2]
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
-WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse"))
-BPY_PYTHON = Path(os.environ.get("IIENV_BPY_PYTHON", REPO / ".venv-bpy" / "bin" / "python"))
+WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / TAG))
+BPY_PYTHON = Path(os.environ.get("IIENV_BPY_PYTHON", REPO / ".venv-bpy-4.5" / "bin" / "python"))
 BLENDER = os.environ.get("IIENV_BLENDER", "/usr/bin/blender")
 
 
+@functools.cache
 def bpy_python() -> str:
     if not BPY_PYTHON.is_file():
-        pytest.fail(f"no bpy interpreter at {BPY_PYTHON}: run `make test` (it creates .venv-bpy)")
+        pytest.fail(f"no bpy interpreter at {BPY_PYTHON}: run `make test` (it creates the venvs)")
+    proc = subprocess.run(
+        [str(BPY_PYTHON), "-c", "import sys; print('cp%d%d' % sys.version_info[:2])"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    if proc.stdout.strip() != TAG:  # versions, wheelhouse and corpus sets are per Python
+        pytest.fail(
+            f"the bpy at {BPY_PYTHON} runs {proc.stdout.strip()}, these tests run {TAG}: "
+            f"run the Blender tests with the same Python (make test-blender BLENDER=…)"
+        )
     return str(BPY_PYTHON)
 
 
@@ -80,3 +94,12 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
         capture_output=True,
     )
     return out
+
+
+def blender_numpy() -> str:
+    """The numpy version Blender (the bpy under test) brings as its own."""
+    proc = subprocess.run(
+        [bpy_python(), "-c", "import importlib.metadata as m; print(m.version('numpy'))"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return proc.stdout.strip()

@@ -1,16 +1,18 @@
-"""The compatibility corpus through Blender operators in bpy 4.5 (scenarios/corpus_operators.py).
+"""The compatibility corpus through Blender operators in bpy (scenarios/corpus_operators.py).
 
-Outcomes go to build/corpus-blender.json for ``make corpus-table``.
+Outcomes go to build/corpus-blender-cpXY.json for ``make corpus-table``.
 """
 
 import json
 
 from packaging.version import Version
 
+from tests.blender.conftest import blender_numpy
 from tests.corpus.catalog import CORPUS, corpus_sets, pinned_version
 from tests.helpers import REPO
+from tests.versions import TAG
 
-OUT = REPO / "build" / "corpus-blender.json"
+OUT = REPO / "build" / f"corpus-blender-{TAG}.json"
 
 
 def test_every_package_through_an_operator(run_scenario) -> None:
@@ -27,4 +29,4 @@ def test_every_package_through_an_operator(run_scenario) -> None:
         assert outcome["stable"], entry.name
     host = outcomes["__host__"]
     assert all(h["untouched"] for h in host.values()), host
-    assert host["numpy"]["version"] == "1.26.4"
+    assert host["numpy"]["version"] == blender_numpy()

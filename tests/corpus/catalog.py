@@ -1,7 +1,7 @@
 """The compatibility corpus: packages Blender add-ons ship, and what each probe exercises.
 
 Every entry runs in two environments (its ``-old`` and ``-new`` sets from
-sets.txt) side by side, beside the host's own copy where the host has one.
+sets-cpXY.txt of the running Python) side by side, beside the host's own copy where the host has one.
 A probe is the source of an add-on module whose ``run()`` uses the package at
 *run time* — lazy submodules and attributes, resources, compiled call paths,
 plugins loaded by name — and returns ``{"version": ..., "checks": {...}}``.
@@ -11,10 +11,14 @@ same checks, and the version must be the one pinned in the set.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-SETS_FILE = Path(__file__).resolve().parent / "sets.txt"
+# One file per Python: the versions must have wheels for it (cp313 from 2024 on).
+SETS_FILE = (
+    Path(__file__).resolve().parent / f"sets-cp{sys.version_info[0]}{sys.version_info[1]}.txt"
+)
 
 
 def corpus_sets() -> dict[str, list[str]]:

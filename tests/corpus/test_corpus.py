@@ -3,7 +3,7 @@
 Each package runs in two environments side by side (beside the host's copy
 where it has one), at run time, alternating, inside the scope Blender's
 doors enter; then one environment is purged and its add-on imported again.
-Outcomes are written to build/corpus-results.json, from which
+Outcomes are written to build/corpus-results-cpXY.json, from which
 ``make corpus-table`` writes the README's table.
 """
 
@@ -20,8 +20,9 @@ from packaging.version import Version
 
 from tests.corpus.catalog import CORPUS, Entry, pinned_version
 from tests.helpers import ENV_SETS, REPO, WHEELHOUSE, SiteCache
+from tests.versions import TAG
 
-RESULTS = REPO / "build" / "corpus-results.json"
+RESULTS = REPO / "build" / f"corpus-results-{TAG}.json"
 
 
 @pytest.fixture(scope="session")

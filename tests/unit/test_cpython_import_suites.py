@@ -42,8 +42,8 @@ def test_importlib_and_import_suites_pass_with_two_environments(
     addons = tmp_path / "addons"
     write_package(addons, "cpy_owner_a", "import numpy, six\nVERSION = numpy.__version__\n")
     write_package(addons, "cpy_owner_b", "import numpy, six\nVERSION = numpy.__version__\n")
-    site_a = site_cache.fresh_copy("np126")
-    site_b = site_cache.fresh_copy("np246")
+    site_a = site_cache.fresh_copy("np-old")
+    site_b = site_cache.fresh_copy("np-new")
     code_plain, counts_plain, result_plain = _run()
     code_iienv, counts_iienv, result_iienv = _run(
         "--iienv", str(addons), str(tmp_path / "root"), str(site_a), str(site_b)

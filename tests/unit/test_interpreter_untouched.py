@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 from tests.helpers import SiteCache, run_python, write_package
+from tests.versions import HOST_NUMPY
 
 STDLIB_AND_GLOBAL = [
     "json",
@@ -47,11 +48,12 @@ def _scenario(with_iienv: bool, addons: Path, root: Path, site_b: Path) -> dict[
     setup = (
         """
         from iienv_addon.core import Manager
+        from tests.versions import NEW_NUMPY
         m = Manager(sys.argv[2]); m.enable()
         m.create("b", owners=["owned_b"], site_dir=sys.argv[3])
         m.create("six", owners=["owned_six"], site_dir=sys.argv[4])
         import owned_b, owned_six
-        assert owned_b.numpy.__version__ == "2.4.6"
+        assert owned_b.numpy.__version__ == NEW_NUMPY
     """
         if with_iienv
         else ""
@@ -75,20 +77,20 @@ def test_stdlib_and_unowned_modules_import_as_without_iienv(
     (addons / "plain_pkg" / "sub.py").write_text("import json\n")
     write_package(addons, "owned_b", "import numpy\n")
     write_package(addons, "owned_six", "import six\n")
-    site_b = site_cache.fresh_copy("np246")
+    site_b = site_cache.fresh_copy("np-new")
     six_copy = site_cache.fresh_copy("six117")
     six_copy.rename(site_b.parent / "six")
     without = _scenario(False, addons, tmp_path / "root0", site_b)
     with_iienv = _scenario(True, addons, tmp_path / "root1", site_b)
     assert with_iienv == without
-    assert without["plain_pkg.numpy"][0] == "1.24.4"  # the host's, in both runs
+    assert without["plain_pkg.numpy"][0] == HOST_NUMPY  # the host's, in both runs
     assert all(v["real_builtins"] for k, v in without.items() if isinstance(v, dict))
 
 
 def test_enable_disable_restores_the_interpreter(tmp_path: Path, site_cache: SiteCache) -> None:
     addons = tmp_path / "addons"
     write_package(addons, "owned_a", "import numpy\nimport six\n")
-    site_a = site_cache.fresh_copy("np126")
+    site_a = site_cache.fresh_copy("np-old")
     code = """
         import builtins, sys, threading
         import importlib, importlib.util, importlib.metadata, pkgutil
@@ -114,13 +116,14 @@ def test_enable_disable_restores_the_interpreter(tmp_path: Path, site_cache: Sit
         before = state()
         original_import = builtins.__import__
         from iienv_addon.core import Manager
+        from tests.versions import OLD_NUMPY
         before = state()  # after importing iienv itself
         m = Manager(sys.argv[2])
         m.enable()
         assert sys.meta_path[0] is m._finder
         env = m.create("a", owners=["owned_a"], site_dir=sys.argv[3])
         import owned_a
-        assert owned_a.numpy.__version__ == "1.26.4"
+        assert owned_a.numpy.__version__ == OLD_NUMPY
         assert builtins.__import__ is original_import  # never replaced, even while enabled
         assert importlib.import_module is not before["importlib"][0]  # routed while enabled
         assert bootstrap._find_and_load is not before["find_and_load"]  # the import gate

@@ -22,6 +22,7 @@ import pytest
 
 from iienv_addon.core import Manager
 from tests.helpers import REPO, WHEELHOUSE, write_package
+from tests.versions import OLD_MSGPACK
 
 TRIALS = int(os.environ.get("IIENV_KILL_TRIALS", "4"))
 OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
@@ -30,6 +31,7 @@ CHILD = """
 import sys
 sys.path.insert(0, sys.argv[2])
 from iienv_addon.core import Manager
+from tests.versions import NEW_MSGPACK, OLD_MSGPACK
 root, addons, operation, wheelhouse = sys.argv[1], sys.argv[3], sys.argv[4], sys.argv[5]
 sys.path.insert(0, addons)
 offline = {"find_links": [wheelhouse], "no_index": True}
@@ -39,9 +41,9 @@ if operation in ("purge", "uninstall"):
     import kill_owner                       # loads msgpack's shared library: purge copies
 print("ready", flush=True)
 if operation == "install":
-    m.install("k", ["msgpack==1.0.8", "networkx==3.4.2"], **offline)
+    m.install("k", [f"msgpack=={OLD_MSGPACK}", "networkx==3.4.2"], **offline)
 elif operation == "update":
-    m.install("k", ["msgpack==1.1.0", "networkx==3.4.2"], **offline)
+    m.install("k", [f"msgpack=={NEW_MSGPACK}", "networkx==3.4.2"], **offline)
 elif operation == "purge":
     for _ in range(50):
         m.purge("k")
@@ -64,7 +66,7 @@ def prepared(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     Manager(empty).create("k", owners=["kill_owner"])
     manager = Manager(installed)
     manager.create("k", owners=["kill_owner"])
-    manager.install("k", ["msgpack==1.0.8", "networkx==3.4.2"], **OFFLINE)  # ~600 files
+    manager.install("k", [f"msgpack=={OLD_MSGPACK}", "networkx==3.4.2"], **OFFLINE)  # ~600 files
     prepared = {"addons": addons, "empty": empty, "installed": installed}
     for operation in OPERATIONS:  # each once, unkilled: the kills land inside its duration
         root = base / f"rehearsal-{operation}"
@@ -124,10 +126,10 @@ def test_sigkill_at_random_points_recovers_at_next_start(
                 if manager.find("k") is None:  # removed whole: the name is free again
                     assert operation == "uninstall", trial
                     manager.create("k", owners=["kill_owner"])
-                    manager.install("k", ["msgpack==1.0.8"], **OFFLINE)
+                    manager.install("k", [f"msgpack=={OLD_MSGPACK}"], **OFFLINE)
                 elif not (manager.get("k").site_dir / "msgpack").is_dir():
                     assert operation == "install", trial  # never installed: still empty
-                    manager.install("k", ["msgpack==1.0.8"], **OFFLINE)
+                    manager.install("k", [f"msgpack=={OLD_MSGPACK}"], **OFFLINE)
                 import kill_owner
 
                 assert kill_owner.VERSION in ((1, 0, 8), (1, 1, 0)), (trial, kill_owner.VERSION)

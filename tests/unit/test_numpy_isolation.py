@@ -16,6 +16,7 @@ from tests.numpy_probe import (
     check_exercise,
     modules_loaded_from,
 )
+from tests.versions import HOST_NUMPY, NEW_NUMPY, OLD_NUMPY
 
 METAPROBE_USER = """
 import six
@@ -41,8 +42,8 @@ def world(tmp_path_factory: pytest.TempPathFactory, site_cache: SiteCache):
     sys.path.insert(0, str(addons))
     manager = Manager(base / "root")
     manager.enable()
-    site_a = site_cache.fresh_copy("np126")
-    site_b = site_cache.fresh_copy("np246")
+    site_a = site_cache.fresh_copy("np-old")
+    site_b = site_cache.fresh_copy("np-new")
     env_a = manager.create("a", owners=["iso_a", "meta_a"], site_dir=site_a)
     env_b = manager.create("b", owners=["iso_b", "meta_b"], site_dir=site_b)
     yield manager, env_a, env_b, host_numpy
@@ -58,9 +59,9 @@ def test_three_numpys_side_by_side(world) -> None:
     import iso_b
     import iso_host
 
-    assert iso_a.np.__version__ == "1.26.4"
-    assert iso_b.np.__version__ == "2.4.6"
-    assert iso_host.np is host_numpy and host_numpy.__version__ == "1.24.4"
+    assert iso_a.np.__version__ == OLD_NUMPY
+    assert iso_b.np.__version__ == NEW_NUMPY
+    assert iso_host.np is host_numpy and host_numpy.__version__ == HOST_NUMPY
     assert sys.modules["numpy"] is host_numpy
     # No environment module left in sys.modules, and every one is in its table.
     assert modules_loaded_from(env_a.site_dir, env_b.site_dir) == []
@@ -80,10 +81,10 @@ def test_numpy_features_in_all_three(world) -> None:
     import iso_b
     import iso_host
 
-    check_exercise(iso_a.exercise(), "1.26.4", str(env_a.site_dir))
-    check_exercise(iso_b.exercise(), "2.4.6", str(env_b.site_dir))
+    check_exercise(iso_a.exercise(), OLD_NUMPY, str(env_a.site_dir))
+    check_exercise(iso_b.exercise(), NEW_NUMPY, str(env_b.site_dir))
     host_dir = str(Path(iso_host.np.__file__).parent)
-    check_exercise(iso_host.exercise(), "1.24.4", host_dir)
+    check_exercise(iso_host.exercise(), HOST_NUMPY, host_dir)
     # Lazily imported submodules went to the right table, still nothing global.
     assert "numpy.fft" in env_a.modules and "numpy.fft" in env_b.modules
     assert modules_loaded_from(env_a.site_dir, env_b.site_dir) == []
@@ -95,15 +96,15 @@ def test_runtime_errors_from_compiled_numpy_with_host_loaded(world) -> None:
     import iso_b
     import iso_host
 
-    check_errors(iso_a.raise_errors(), env_a.modules, "1.26.4")
-    check_errors(iso_b.raise_errors(), env_b.modules, "2.4.6")
-    check_errors(iso_host.raise_errors(), sys.modules, "1.24.4")
+    check_errors(iso_a.raise_errors(), env_a.modules, OLD_NUMPY)
+    check_errors(iso_b.raise_errors(), env_b.modules, NEW_NUMPY)
+    check_errors(iso_host.raise_errors(), sys.modules, HOST_NUMPY)
     # Again, after everything is cached: the C code caches the classes it imported.
-    check_errors(iso_a.raise_errors(), env_a.modules, "1.26.4")
-    check_errors(iso_b.raise_errors(), env_b.modules, "2.4.6")
-    check_errors(iso_host.raise_errors(), sys.modules, "1.24.4")
+    check_errors(iso_a.raise_errors(), env_a.modules, OLD_NUMPY)
+    check_errors(iso_b.raise_errors(), env_b.modules, NEW_NUMPY)
+    check_errors(iso_host.raise_errors(), sys.modules, HOST_NUMPY)
     assert modules_loaded_from(env_a.site_dir, env_b.site_dir) == []
-    assert sys.modules["numpy"].__version__ == "1.24.4"
+    assert sys.modules["numpy"].__version__ == HOST_NUMPY
 
 
 def test_pure_python_versions_and_metadata(world) -> None:
@@ -131,7 +132,7 @@ def test_owner_imported_by_import_module_uses_its_environment(world) -> None:
     _, env_a, _, _ = world
     sys.modules.pop("iso_a", None)
     mod = importlib.import_module("iso_a")
-    assert mod.np.__version__ == "1.26.4"
+    assert mod.np.__version__ == OLD_NUMPY
     assert mod.np is env_a.modules["numpy"]
     assert mod.__loader__.__class__.__name__ == "SourceFileLoader"  # real loader restored
     assert mod.__spec__.loader is mod.__loader__
@@ -150,8 +151,8 @@ def test_activated_block_sees_the_environment(world) -> None:
 
 def test_errors_without_host_numpy_loaded(site_cache: SiteCache, tmp_path: Path) -> None:
     """Must-show 3, second half: no host numpy in the process at all (fresh interpreter)."""
-    site_a = site_cache.fresh_copy("np126")
-    site_b = site_cache.fresh_copy("np246")
+    site_a = site_cache.fresh_copy("np-old")
+    site_b = site_cache.fresh_copy("np-new")
     addons = tmp_path / "addons"
     write_package(addons, "iso_a", PROBE_SOURCE)
     write_package(addons, "iso_b", PROBE_SOURCE)
@@ -160,14 +161,15 @@ def test_errors_without_host_numpy_loaded(site_cache: SiteCache, tmp_path: Path)
         sys.path.insert(0, sys.argv[1])
         from iienv_addon.core import Manager
         from tests.numpy_probe import check_errors, check_exercise, modules_loaded_from
+        from tests.versions import NEW_NUMPY, OLD_NUMPY
         m = Manager(sys.argv[2]); m.enable()
         a = m.create("a", owners=["iso_a"], site_dir=sys.argv[3])
         b = m.create("b", owners=["iso_b"], site_dir=sys.argv[4])
         import iso_a, iso_b
         for _ in range(2):
-            check_errors(iso_a.raise_errors(), a.modules, "1.26.4")
-            check_errors(iso_b.raise_errors(), b.modules, "2.4.6")
-        check_exercise(iso_b.exercise(), "2.4.6", str(b.site_dir))
+            check_errors(iso_a.raise_errors(), a.modules, OLD_NUMPY)
+            check_errors(iso_b.raise_errors(), b.modules, NEW_NUMPY)
+        check_exercise(iso_b.exercise(), NEW_NUMPY, str(b.site_dir))
         assert "numpy" not in sys.modules, "no host numpy was imported"
         assert modules_loaded_from(a.site_dir, b.site_dir) == []
         m.disable()
@@ -200,7 +202,7 @@ def test_objects_crossing_environments_after_warmup(world) -> None:
     assert iso_b.np.asarray(host_array).sum() == 6.0
     assert "0., 1., 2., 3." in iso_b.np.array2string(iso_b.np.asarray(host_array), separator=", ")
     # and everybody still works afterwards
-    check_errors(iso_a.raise_errors(), env_a.modules, "1.26.4")
-    check_errors(iso_b.raise_errors(), env_b.modules, "2.4.6")
+    check_errors(iso_a.raise_errors(), env_a.modules, OLD_NUMPY)
+    check_errors(iso_b.raise_errors(), env_b.modules, NEW_NUMPY)
     assert repr(host_array) == "array([0., 1., 2., 3.])" and host_array.sum() == 6.0
     assert "numpy" in env_a.warmed and "numpy" in env_b.warmed

@@ -14,6 +14,7 @@ import pytest
 from iienv_addon.core import Manager
 from tests.helpers import SiteCache, write_package
 from tests.numpy_probe import PROBE_SOURCE, check_errors, check_exercise, modules_loaded_from
+from tests.versions import NEW_NUMPY, OLD_NUMPY
 
 
 def _reachable_modules() -> set[int]:
@@ -33,8 +34,8 @@ def two_envs(tmp_path: Path, site_cache: SiteCache, owner_dir: Path):
     write_package(owner_dir, "purge_b", PROBE_SOURCE)
     manager = Manager(tmp_path / "root")
     manager.enable()
-    a = manager.create("a", owners=["purge_a"], site_dir=site_cache.fresh_copy("np126"))
-    b = manager.create("b", owners=["purge_b"], site_dir=site_cache.fresh_copy("np246"))
+    a = manager.create("a", owners=["purge_a"], site_dir=site_cache.fresh_copy("np-old"))
+    b = manager.create("b", owners=["purge_b"], site_dir=site_cache.fresh_copy("np-new"))
     yield manager, a, b
     manager.disable()
 
@@ -50,7 +51,7 @@ def test_purge_one_env_then_reimport_fresh(two_envs) -> None:
     a_ids = {id(m) for m in a.modules.values()} | {id(mod_a)}
     six_ref = weakref.ref(a.modules["six"])
     b_numpy = mod_b.np
-    check_errors(mod_a.raise_errors(), a.modules, "1.26.4")
+    check_errors(mod_a.raise_errors(), a.modules, OLD_NUMPY)
     del mod_a
 
     result = manager.purge("a")
@@ -70,7 +71,7 @@ def test_purge_one_env_then_reimport_fresh(two_envs) -> None:
 
     # B and the host are untouched and still work.
     assert b.modules["numpy"] is b_numpy
-    check_errors(mod_b.raise_errors(), b.modules, "2.4.6")
+    check_errors(mod_b.raise_errors(), b.modules, NEW_NUMPY)
     assert host.linalg.inv(host.eye(2)).tolist() == [[1.0, 0.0], [0.0, 1.0]]
     assert sys.modules["numpy"] is host
 
@@ -78,8 +79,8 @@ def test_purge_one_env_then_reimport_fresh(two_envs) -> None:
     new_a = importlib.import_module("purge_a")
     assert new_a.np is not old_numpy_a
     assert new_a.np.__file__.startswith(str(a.site_dir))
-    check_exercise(new_a.exercise(), "1.26.4", str(a.site_dir))
-    check_errors(new_a.raise_errors(), a.modules, "1.26.4")
+    check_exercise(new_a.exercise(), OLD_NUMPY, str(a.site_dir))
+    check_errors(new_a.raise_errors(), a.modules, OLD_NUMPY)
 
 
 def test_purge_and_reimport_numpy2(two_envs) -> None:
@@ -87,19 +88,19 @@ def test_purge_and_reimport_numpy2(two_envs) -> None:
     manager, _a, b = two_envs
     mod_b = importlib.import_module("purge_b")
     old = mod_b.np
-    check_exercise(mod_b.exercise(), "2.4.6", str(b.site_dir))
+    check_exercise(mod_b.exercise(), NEW_NUMPY, str(b.site_dir))
     del mod_b
     first = manager.purge(b)
     again = importlib.import_module("purge_b")
     assert again.np is not old and again.np.__file__.startswith(str(first.site_dir))
-    check_exercise(again.exercise(), "2.4.6", str(b.site_dir))
-    check_errors(again.raise_errors(), b.modules, "2.4.6")
+    check_exercise(again.exercise(), NEW_NUMPY, str(b.site_dir))
+    check_errors(again.raise_errors(), b.modules, NEW_NUMPY)
     # And a second round, from a third generation.
     del again
     second = manager.purge(b)
     assert second.site_dir != first.site_dir
     third = importlib.import_module("purge_b")
-    check_errors(third.raise_errors(), b.modules, "2.4.6")
+    check_errors(third.raise_errors(), b.modules, NEW_NUMPY)
     assert modules_loaded_from(first.site_dir, second.site_dir) == []
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from iienv_addon.core import Manager
 from tests.helpers import SiteCache, write_package
+from tests.versions import NEW_NUMPY, OLD_NUMPY
 
 OWNER = """
 import importlib, threading
@@ -87,9 +88,9 @@ def test_nested_scopes_of_two_environments(world) -> None:
     manager, a, b, _, host_numpy = world
     before = snapshot()
     with manager.scope("a"):
-        assert a.version_by_name() == "2.4.6"
+        assert a.version_by_name() == NEW_NUMPY
         with manager.scope("b"):
-            assert b.version_by_name() == "1.26.4"
+            assert b.version_by_name() == OLD_NUMPY
             assert a.sample() == (2,)  # a's code inside b's scope: still a's numpy by frame
             assert "numpy" not in sys.modules
         assert "numpy" not in sys.modules  # still a's scope
@@ -100,10 +101,10 @@ def test_nested_scopes_of_two_environments(world) -> None:
 def test_global_code_called_from_a_door_keeps_its_own_modules(world) -> None:
     manager, a, _, global_code, host_numpy = world
     with manager.scope("a"):
-        assert a.version_by_name() == "2.4.6"
+        assert a.version_by_name() == NEW_NUMPY
         assert global_code.version_by_name() == host_numpy.__version__  # served from the stash
     with manager.activated("a"):  # an explicit block: unmarked code runs as the environment
-        assert global_code.version_by_name() == "2.4.6"
+        assert global_code.version_by_name() == NEW_NUMPY
     assert sys.modules["numpy"] is host_numpy
 
 
@@ -147,5 +148,5 @@ def test_scopes_on_two_threads_share_the_stash(world) -> None:
     assert "numpy" not in sys.modules  # b's scope on the other thread still holds it
     release.set()
     worker.join(30)
-    assert results == ["1.26.4"]
+    assert results == [OLD_NUMPY]
     assert snapshot() == before and sys.modules["numpy"] is host_numpy

@@ -8,6 +8,7 @@ from tests.helpers import SiteCache, run_python, write_package
 
 SCENARIO = """
 import importlib, sys, threading
+from tests.versions import NEW_NUMPY
 sys.path.insert(0, sys.argv[1])
 import numpy as host
 from iienv_addon.core import Manager
@@ -37,7 +38,7 @@ for round_ in range(ROUNDS):
     owner = importlib.import_module("threaded_owner")  # cold numpy 2.4.6 import in env b
     for th in threads:
         th.join()
-    assert owner.numpy.__version__ == "2.4.6", owner.numpy.__version__
+    assert owner.numpy.__version__ == NEW_NUMPY, owner.numpy.__version__
     assert owner.numpy.__file__.startswith(str(env.site_dir))
     stray = [n for n, mod in sys.modules.items()
              if (getattr(mod, "__file__", "") or "").startswith(str(env.site_dir))]
@@ -65,7 +66,7 @@ def test_threaded_global_imports_never_see_an_environment(
                 "import json, decimal\nimport numpy\nimport numpy.linalg\n"
                 "NUMPY = numpy\nLINALG = numpy.linalg\n"
             )
-    site = site_cache.fresh_copy("np246")
+    site = site_cache.fresh_copy("np-new")
     proc = run_python(SCENARIO, str(addons), str(tmp_path / "root"), str(site), "6")
     assert "ok" in proc.stdout
     print(proc.stdout)

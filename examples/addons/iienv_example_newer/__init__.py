@@ -8,7 +8,7 @@ bl_info = {
     "author": "iienv developers",
     "version": (1, 0, 0),
     "blender": (3, 4, 0),
-    "location": "F3 > iienv example np246",
+    "location": "F3 > iienv example newer",
     "description": "Shows an add-on running numpy 2.4.6 in its own iienv environment",
     "category": "Development",
 }
@@ -16,11 +16,11 @@ bl_info = {
 LAST_RESULT: dict = {}
 
 
-class IIENV_EXAMPLE_OT_np246_compute(bpy.types.Operator):
+class IIENV_EXAMPLE_OT_newer_compute(bpy.types.Operator):
     """Solve a small linear system with this add-on's numpy"""
 
-    bl_idname = "iienv_example_np246.compute"
-    bl_label = "iienv example np246: compute"
+    bl_idname = "iienv_example_newer.compute"
+    bl_label = "iienv example newer: compute"
 
     def execute(self, context):
         a = np.array([[4.0, 1.0], [2.0, 3.0]])
@@ -32,8 +32,8 @@ class IIENV_EXAMPLE_OT_np246_compute(bpy.types.Operator):
 
 
 def register():
-    bpy.utils.register_class(IIENV_EXAMPLE_OT_np246_compute)
+    bpy.utils.register_class(IIENV_EXAMPLE_OT_newer_compute)
 
 
 def unregister():
-    bpy.utils.unregister_class(IIENV_EXAMPLE_OT_np246_compute)
+    bpy.utils.unregister_class(IIENV_EXAMPLE_OT_newer_compute)

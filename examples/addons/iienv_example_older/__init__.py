@@ -1,26 +1,30 @@
-"""iienv example add-on: computes with its own numpy 1.26.4, whatever Blender has."""
+"""iienv example add-on: computes with its own, older numpy, whatever Blender has.
+
+numpy 1.26.4 on Python 3.11 (Blender 4.2-5.0), 2.2.6 on Python 3.13 (Blender 5.1+):
+see iienv.toml.
+"""
 
 import bpy
 import numpy as np
 
 bl_info = {
-    "name": "iienv example: numpy 1.26.4",
+    "name": "iienv example: an older numpy",
     "author": "iienv developers",
     "version": (1, 0, 0),
     "blender": (3, 4, 0),
-    "location": "F3 > iienv example np126",
-    "description": "Shows an add-on running numpy 1.26.4 in its own iienv environment",
+    "location": "F3 > iienv example older",
+    "description": "Shows an add-on running an older numpy in its own iienv environment",
     "category": "Development",
 }
 
 LAST_RESULT: dict = {}
 
 
-class IIENV_EXAMPLE_OT_np126_compute(bpy.types.Operator):
+class IIENV_EXAMPLE_OT_older_compute(bpy.types.Operator):
     """Solve a small linear system with this add-on's numpy"""
 
-    bl_idname = "iienv_example_np126.compute"
-    bl_label = "iienv example np126: compute"
+    bl_idname = "iienv_example_older.compute"
+    bl_label = "iienv example older: compute"
 
     def execute(self, context):
         a = np.array([[4.0, 1.0], [2.0, 3.0]])
@@ -32,8 +36,8 @@ class IIENV_EXAMPLE_OT_np126_compute(bpy.types.Operator):
 
 
 def register():
-    bpy.utils.register_class(IIENV_EXAMPLE_OT_np126_compute)
+    bpy.utils.register_class(IIENV_EXAMPLE_OT_older_compute)
 
 
 def unregister():
-    bpy.utils.unregister_class(IIENV_EXAMPLE_OT_np126_compute)
+    bpy.utils.unregister_class(IIENV_EXAMPLE_OT_older_compute)

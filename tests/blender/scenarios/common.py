@@ -7,6 +7,7 @@ and pip finds the test wheels through PIP_FIND_LINKS / PIP_NO_INDEX.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import shutil
 import sys
@@ -17,7 +18,13 @@ import addon_utils
 import bpy
 
 REPO = Path(os.environ["IIENV_REPO"])
-EXAMPLES = ("iienv_example_np126", "iienv_example_np246")
+sys.path.append(str(REPO))  # tests.versions: which numpy plays which role on this Python
+from tests.versions import NEW_NUMPY, OLD_NUMPY, UPDATE_NUMPY  # noqa: E402
+
+# Blender's own numpy, read without importing it (scenarios decide when that happens).
+BLENDER_NUMPY = importlib.metadata.version("numpy")
+__all__ = ["BLENDER_NUMPY", "NEW_NUMPY", "OLD_NUMPY", "UPDATE_NUMPY"]
+EXAMPLES = ("iienv_example_older", "iienv_example_newer")
 
 
 def _raise(exc: BaseException) -> None:

@@ -9,7 +9,16 @@ import sys
 from pathlib import Path
 
 import bpy
-from common import EXAMPLES, disable, enable, install_legacy, run, tree
+from common import (
+    EXAMPLES,
+    NEW_NUMPY,
+    OLD_NUMPY,
+    disable,
+    enable,
+    install_legacy,
+    run,
+    tree,
+)
 
 NP126, NP246 = EXAMPLES
 
@@ -37,8 +46,8 @@ def main() -> None:
     assert infos[NP246].state == "installed"
 
     enable(NP246)
-    assert bpy.ops.iienv_example_np246.compute() == {"FINISHED"}
-    assert sys.modules[NP246].LAST_RESULT["version"] == "2.4.6"
+    assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
+    assert sys.modules[NP246].LAST_RESULT["version"] == NEW_NUMPY
 
     try:
         enable(NP126)
@@ -72,10 +81,10 @@ def main() -> None:
     assert bpy.ops.iienv.repair(addon=NP126) == {"FINISHED"}
     assert {e.addon: e for e in prefs.environments()}[NP126].state == "installed"
     enable(NP126)
-    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
+    assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
     result = sys.modules[NP126].LAST_RESULT
-    assert result["version"] == "1.26.4" and result["file"].startswith(str(root)), result
-    assert sys.modules[NP246].LAST_RESULT["version"] == "2.4.6"
+    assert result["version"] == OLD_NUMPY and result["file"].startswith(str(root)), result
+    assert sys.modules[NP246].LAST_RESULT["version"] == NEW_NUMPY
     for name in EXAMPLES:
         disable(name)
     disable("iienv")

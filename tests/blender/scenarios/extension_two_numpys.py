@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 import bpy
-from common import disable, run
+from common import BLENDER_NUMPY, NEW_NUMPY, OLD_NUMPY, disable, run
 
 DIST = Path(sys.argv[1])
 PREFIX = "bl_ext.user_default."
@@ -22,29 +22,29 @@ def main() -> None:
 
     install("iienv-0.1.0.zip")
     # Installed after iienv: found at their first import, installed before it runs.
-    install("iienv_example_np126-1.0.0.zip")
-    install("iienv_example_np246-1.0.0.zip")
+    install("iienv_example_older-1.0.0.zip")
+    install("iienv_example_newer-1.0.0.zip")
     prefs = bpy.context.preferences.addons[PREFIX + "iienv"].preferences
     infos = {e.addon: e for e in prefs.environments()}
-    assert infos[PREFIX + "iienv_example_np126"].packages == {"numpy": "1.26.4"}
-    assert infos[PREFIX + "iienv_example_np246"].packages == {"numpy": "2.4.6"}
-    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
-    assert bpy.ops.iienv_example_np246.compute() == {"FINISHED"}
-    a = sys.modules[PREFIX + "iienv_example_np126"].LAST_RESULT
-    b = sys.modules[PREFIX + "iienv_example_np246"].LAST_RESULT
-    assert (a["version"], b["version"]) == ("1.26.4", "2.4.6")
+    assert infos[PREFIX + "iienv_example_older"].packages == {"numpy": OLD_NUMPY}
+    assert infos[PREFIX + "iienv_example_newer"].packages == {"numpy": NEW_NUMPY}
+    assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
+    assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
+    a = sys.modules[PREFIX + "iienv_example_older"].LAST_RESULT
+    b = sys.modules[PREFIX + "iienv_example_newer"].LAST_RESULT
+    assert (a["version"], b["version"]) == (OLD_NUMPY, NEW_NUMPY)
     assert a["solve"] == b["solve"] == [0.1, 0.6]
     # Environments live in the extension's user dir, not in the extension folder.
     assert "/extensions/.user/user_default/iienv/environments/" in a["file"]
     import iienv  # the API module, once iienv is enabled
 
     assert iienv is sys.modules[PREFIX + "iienv"]
-    assert iienv.env_of(sys.modules[PREFIX + "iienv_example_np246"].np).addon.endswith("np246")
+    assert iienv.env_of(sys.modules[PREFIX + "iienv_example_newer"].np).addon.endswith("newer")
     import numpy
 
-    assert numpy is blender_numpy and numpy.__version__ == "1.26.4"
+    assert numpy is blender_numpy and numpy.__version__ == BLENDER_NUMPY
     assert iienv.env_of(numpy) is None
-    for name in ("iienv_example_np126", "iienv_example_np246", "iienv"):
+    for name in ("iienv_example_older", "iienv_example_newer", "iienv"):
         disable(PREFIX + name)
     assert "iienv" not in sys.modules
 

@@ -5,7 +5,7 @@ import textwrap
 from pathlib import Path
 
 import bpy
-from common import enable, install_legacy, run
+from common import NEW_NUMPY, UPDATE_NUMPY, enable, install_legacy, run
 
 INIT = """
 import bpy
@@ -60,19 +60,19 @@ def tick() -> list:
 
 
 def main() -> None:
-    addons = install_legacy(names=("iienv_example_np126",))
+    addons = install_legacy(names=("iienv_example_older",))
     hot = addons / "hot_addon"
     hot.mkdir()
     (hot / "__init__.py").write_text(textwrap.dedent(INIT))
     (hot / "values.py").write_text("def get():\n    return 1\n")
-    (hot / "iienv.toml").write_text('[iienv]\nrequirements = ["numpy==2.4.6"]\n')
+    (hot / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={NEW_NUMPY}"]\n')
     bpy.utils.refresh_script_paths()
     import numpy as blender_numpy
 
-    for name in ("iienv", "iienv_example_np126", "hot_addon"):
+    for name in ("iienv", "iienv_example_older", "hot_addon"):
         enable(name)
-    assert value() == {"value": 1, "numpy": "2.4.6"}
-    other = sys.modules["iienv_example_np126"]
+    assert value() == {"value": 1, "numpy": NEW_NUMPY}
+    other = sys.modules["iienv_example_older"]
     other_numpy = other.np
     import iienv
 
@@ -84,8 +84,8 @@ def main() -> None:
     (hot / "values.py").write_text("def get():\n    return 2\n")
     reports = tick()
     assert len(reports) == 1 and reports[0].ok, reports
-    assert value() == {"value": 2, "numpy": "2.4.6"}
-    assert sys.modules["iienv_example_np126"] is other and other.np is other_numpy
+    assert value() == {"value": 2, "numpy": NEW_NUMPY}
+    assert sys.modules["iienv_example_older"] is other and other.np is other_numpy
     print(f"reload after a source edit: {1000 * reports[0].seconds:.0f} ms")
     # The handler the old code left behind was removed and reported, not left running.
     assert any("on_depsgraph" in c for c in reports[0].leftover_callbacks), reports[0]
@@ -100,13 +100,13 @@ def main() -> None:
     assert len(mine) == 1 and mine[0].__wrapped__ is sys.modules["hot_addon"].on_depsgraph
 
     # 2: change the declared numpy version: installed, then the add-on reloads on it.
-    (hot / "iienv.toml").write_text('[iienv]\nrequirements = ["numpy==2.2.6"]\n')
+    (hot / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={UPDATE_NUMPY}"]\n')
     reports = tick()
     assert len(reports) == 1 and reports[0].ok, reports
-    assert value() == {"value": 2, "numpy": "2.2.6"}
-    assert sys.modules["iienv_example_np126"] is other and other.np is other_numpy
+    assert value() == {"value": 2, "numpy": UPDATE_NUMPY}
+    assert sys.modules["iienv_example_older"] is other and other.np is other_numpy
     assert sys.modules["numpy"] is blender_numpy
-    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
+    assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
 
     # 3: a syntax error disables the add-on with its location; fixing it recovers.
     (hot / "values.py").write_text("def get(:\n    return 3\n")
@@ -120,7 +120,7 @@ def main() -> None:
     reports = tick()
     assert len(reports) == 1 and reports[0].ok, reports
     assert "hot_addon" in bpy.context.preferences.addons
-    assert value() == {"value": 3, "numpy": "2.2.6"}
+    assert value() == {"value": 3, "numpy": UPDATE_NUMPY}
 
     # 4 (opt-in): functions saved from old modules run the new code after a reload.
     iienv.watch("hot_addon", debounce=0, patch_functions=True)

@@ -5,25 +5,34 @@ import sys
 from pathlib import Path
 
 import bpy
-from common import EXAMPLES, disable, enable, install_legacy, run, tree
+from common import (
+    EXAMPLES,
+    NEW_NUMPY,
+    OLD_NUMPY,
+    disable,
+    enable,
+    install_legacy,
+    run,
+    tree,
+)
 
 
 def main() -> None:
     original_import = builtins.__import__
     meta_path_before = list(sys.meta_path)
-    import numpy as blender_numpy  # Blender's own numpy (bpy brings 1.26.4)
+    import numpy as blender_numpy  # Blender's own numpy
 
     install_legacy()
     enable("iienv")
     prefs = bpy.context.preferences.addons["iienv"].preferences
-    assert [e.addon for e in prefs.environments()] == list(EXAMPLES)
+    assert [e.addon for e in prefs.environments()] == sorted(EXAMPLES)  # by name
     for name in EXAMPLES:
         enable(name)
     np126, np246 = (sys.modules[n] for n in EXAMPLES)
-    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
-    assert bpy.ops.iienv_example_np246.compute() == {"FINISHED"}
-    assert np126.LAST_RESULT["version"] == "1.26.4"
-    assert np246.LAST_RESULT["version"] == "2.4.6"
+    assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
+    assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
+    assert np126.LAST_RESULT["version"] == OLD_NUMPY
+    assert np246.LAST_RESULT["version"] == NEW_NUMPY
     for mod in (np126, np246):
         assert mod.LAST_RESULT["solve"] == [0.1, 0.6]
     root = Path(prefs.environments()[0].site_dir).parents[1]
@@ -35,38 +44,38 @@ def main() -> None:
 
     # 2: purge one add-on: only its modules go; the other keeps working.
     numpy_126 = np126.np
-    result = bpy.ops.iienv.purge(addon="iienv_example_np246")
+    result = bpy.ops.iienv.purge(addon="iienv_example_newer")
     assert result == {"FINISHED"}
-    assert "iienv_example_np246" not in sys.modules
-    assert "iienv_example_np246" not in bpy.context.preferences.addons
+    assert "iienv_example_newer" not in sys.modules
+    assert "iienv_example_newer" not in bpy.context.preferences.addons
     info = {e.addon: e for e in prefs.environments()}
-    assert info["iienv_example_np246"].modules_loaded == 0
-    assert info["iienv_example_np126"].modules_loaded > 50
-    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
-    assert sys.modules["iienv_example_np126"].np is numpy_126
+    assert info["iienv_example_newer"].modules_loaded == 0
+    assert info["iienv_example_older"].modules_loaded > 50
+    assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
+    assert sys.modules["iienv_example_older"].np is numpy_126
     old_np246 = np246.np
-    enable("iienv_example_np246")  # re-enable: fresh modules, no restart
-    again = sys.modules["iienv_example_np246"]
-    assert bpy.ops.iienv_example_np246.compute() == {"FINISHED"}
-    assert again.LAST_RESULT["version"] == "2.4.6" and again.np is not old_np246
-    disable("iienv_example_np246")
-    enable("iienv_example_np246")
-    assert bpy.ops.iienv_example_np246.compute() == {"FINISHED"}
+    enable("iienv_example_newer")  # re-enable: fresh modules, no restart
+    again = sys.modules["iienv_example_newer"]
+    assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
+    assert again.LAST_RESULT["version"] == NEW_NUMPY and again.np is not old_np246
+    disable("iienv_example_newer")
+    enable("iienv_example_newer")
+    assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
 
-    site_246 = Path(info["iienv_example_np246"].site_dir).parent
-    assert bpy.ops.iienv.uninstall(addon="iienv_example_np246") == {"FINISHED"}
+    site_246 = Path(info["iienv_example_newer"].site_dir).parent
+    assert bpy.ops.iienv.uninstall(addon="iienv_example_newer") == {"FINISHED"}
     assert not site_246.exists()
-    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
-    assert sys.modules["iienv_example_np126"].LAST_RESULT["version"] == "1.26.4"
+    assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
+    assert sys.modules["iienv_example_older"].LAST_RESULT["version"] == OLD_NUMPY
 
     # 5: bad input through the API and operators: the cause, and nothing changes.
     before = tree(root)
     for call, expected in (
         (lambda: bpy.ops.iienv.purge(addon="no_such_addon"), "no environment named"),
         (lambda: bpy.ops.iienv.reload(addon="not a module"), "not a valid Python module"),
-        (lambda: bpy.ops.iienv.install(addon="iienv_example_np126x"), "declares no"),
-        (lambda: prefs.ensure_env("iienv_example_np126", ["--index-url=x"]), "pip option"),
-        (lambda: prefs.ensure_env("iienv_example_np126", ["numpy==9.9.9"]), "no version"),
+        (lambda: bpy.ops.iienv.install(addon="iienv_example_olderx"), "declares no"),
+        (lambda: prefs.ensure_env("iienv_example_older", ["--index-url=x"]), "pip option"),
+        (lambda: prefs.ensure_env("iienv_example_older", ["numpy==9.9.9"]), "no wheel of numpy"),
     ):
         try:
             call()
@@ -75,10 +84,10 @@ def main() -> None:
         else:
             raise AssertionError(f"no error for {expected!r}")
     assert tree(root) == before
-    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
+    assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
 
     # 6: disabling iienv restores the interpreter and unregisters everything.
-    disable("iienv_example_np126")
+    disable("iienv_example_older")
     disable("iienv")
     assert builtins.__import__ is original_import
     assert sys.meta_path == meta_path_before

@@ -1,6 +1,6 @@
 """Issue 8 in bpy 4.5: an add-on's code *runs* in its environment, through Blender's doors.
 
-The add-on declares numpy 2.4.6 beside Blender's numpy 1.26.4. numpy 2's
+The add-on declares numpy 2.4.6 beside Blender's own numpy. numpy 2's
 ``Generator.multivariate_normal`` imports ``numpy.linalg`` inside the compiled
 method, by name, on every call: without a scope it gets Blender's
 ``numpy.linalg`` (RecursionError). Called through an operator, a property's
@@ -14,7 +14,14 @@ import threading
 from pathlib import Path
 
 import bpy
-from common import disable, enable, install_legacy, run
+from common import (
+    BLENDER_NUMPY,
+    NEW_NUMPY,
+    disable,
+    enable,
+    install_legacy,
+    run,
+)
 
 ADDON = "iienv_rt_doors"
 
@@ -102,7 +109,7 @@ def write_addon(addons: Path) -> None:
     folder = addons / ADDON
     folder.mkdir()
     (folder / "__init__.py").write_text(textwrap.dedent(SOURCE), encoding="utf-8")
-    (folder / "iienv.toml").write_text('[iienv]\nrequirements = ["numpy==2.4.6"]\n')
+    (folder / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={NEW_NUMPY}"]\n')
 
 
 def main() -> None:
@@ -113,12 +120,12 @@ def main() -> None:
     enable("iienv")
     enable(ADDON)
     module = sys.modules[ADDON]
-    expected = ("2.4.6", (2, 2))
+    expected = (NEW_NUMPY, (2, 2))
     assert module.RESULTS == [("register", *expected)], module.RESULTS
 
     assert bpy.ops.iienv_rt.probe() == {"FINISHED"}
     assert module.RESULTS[1] == ("operator", *expected), module.RESULTS
-    assert module.RESULTS[2] == ("thread", "2.4.6", 3.0, False), module.RESULTS
+    assert module.RESULTS[2] == ("thread", NEW_NUMPY, 3.0, False), module.RESULTS
 
     bpy.context.scene.iienv_rt.value = 2.0  # property update callback
     assert module.RESULTS[3] == ("update", *expected), module.RESULTS
@@ -144,7 +151,7 @@ def main() -> None:
     # Blender's own numpy is untouched, for Blender and for global code
     assert sys.modules["numpy"] is blender_numpy
     assert sys.modules["numpy.linalg"] is blender_numpy.linalg
-    assert blender_numpy.__version__ == "1.26.4"
+    assert blender_numpy.__version__ == BLENDER_NUMPY
     assert threading.active_count() == 1
 
     # unregister() removes its own handler and timer (doors swapped back first)

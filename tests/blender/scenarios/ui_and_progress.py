@@ -4,7 +4,14 @@ import sys
 import time
 
 import bpy
-from common import disable, enable, install_legacy, run
+from common import (
+    NEW_NUMPY,
+    OLD_NUMPY,
+    disable,
+    enable,
+    install_legacy,
+    run,
+)
 
 
 class Recorder:
@@ -49,7 +56,7 @@ def check_drawn(calls: list) -> set[str]:
 
 
 def main() -> None:
-    install_legacy(names=("iienv_example_np126",))
+    install_legacy(names=("iienv_example_older",))
     enable("iienv")
     addon = bpy.context.preferences.addons["iienv"]
     prefs = addon.preferences
@@ -64,15 +71,15 @@ def main() -> None:
         "iienv.watch",
     }, drawn
     labels = [kw.get("text", "") for name, _a, kw in calls if name == "label"]
-    assert "iienv_example_np126" in labels and "empty" in labels
-    assert any("numpy==1.26.4" in text for text in labels)
+    assert "iienv_example_older" in labels and "empty" in labels
+    assert any(f"numpy=={OLD_NUMPY}" in text for text in labels)
 
     # An install driven by the timer callback, as the UI does it (timers do not fire
     # headless, so the test calls the callback itself).
     from iienv import operators
 
     seen = []
-    job = prefs.start_install("iienv_example_np126", progress=lambda p: seen.append(p.phase))
+    job = prefs.start_install("iienv_example_older", progress=lambda p: seen.append(p.phase))
     calls.clear()
     type(prefs).draw(type("Self", (), {"layout": Recorder(calls)})(), bpy.context)
     assert "iienv.cancel" in check_drawn(calls)
@@ -82,35 +89,35 @@ def main() -> None:
         steps += 1
         assert steps < 2_000
     assert job.error is None and seen[-1] == "done", (job.error, seen)
-    info = {e.addon: e for e in prefs.environments()}["iienv_example_np126"]
-    assert info.state == "installed" and info.packages == {"numpy": "1.26.4"}
+    info = {e.addon: e for e in prefs.environments()}["iienv_example_older"]
+    assert info.state == "installed" and info.packages == {"numpy": OLD_NUMPY}
     calls.clear()
     type(prefs).draw(type("Self", (), {"layout": Recorder(calls)})(), bpy.context)
     labels = [kw.get("text", "") for name, _a, kw in calls if name == "label"]
-    assert any("numpy 1.26.4" in text for text in labels), labels
+    assert any(f"numpy {OLD_NUMPY}" in text for text in labels), labels
     assert any("MB on disk" in text for text in labels), labels
 
     # Cancel through the operator while pip runs: the environment stays as it was.
     site = info.site_dir
-    prefs.start_install("iienv_example_np126", requirements=["numpy==2.4.6"])
+    prefs.start_install("iienv_example_older", requirements=[f"numpy=={NEW_NUMPY}"])
     operators.poll_installs()
-    assert bpy.ops.iienv.cancel(addon="iienv_example_np126") == {"FINISHED"}
+    assert bpy.ops.iienv.cancel(addon="iienv_example_older") == {"FINISHED"}
     while (interval := operators.poll_installs()) is not None:
         time.sleep(interval)
-    info = {e.addon: e for e in prefs.environments()}["iienv_example_np126"]
-    assert info.site_dir == site and info.packages == {"numpy": "1.26.4"}
+    info = {e.addon: e for e in prefs.environments()}["iienv_example_older"]
+    assert info.site_dir == site and info.packages == {"numpy": OLD_NUMPY}
     assert info.state == "failed" and "cancelled" in info.message
     # A blocking install is not shown as running once it returned.
-    assert prefs.install("iienv_example_np126").state == "installed"
+    assert prefs.install("iienv_example_older").state == "installed"
     # Disabling iienv while pip runs cancels the install and still unregisters everything.
-    prefs.start_install("iienv_example_np126", requirements=["numpy==2.4.6"])
+    prefs.start_install("iienv_example_older", requirements=[f"numpy=={NEW_NUMPY}"])
     operators.poll_installs()
     disable("iienv")
     assert not hasattr(bpy.types, "IIENV_OT_install")
     enable("iienv")
-    enable("iienv_example_np126")
-    assert bpy.ops.iienv_example_np126.compute() == {"FINISHED"}
-    assert sys.modules["iienv_example_np126"].LAST_RESULT["version"] == "1.26.4"
+    enable("iienv_example_older")
+    assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
+    assert sys.modules["iienv_example_older"].LAST_RESULT["version"] == OLD_NUMPY
 
 
 run(main)
