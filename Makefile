@@ -33,7 +33,7 @@ BPY_53 := .venv-bpy-5.3/bin/python
 WHEELHOUSE := $(WHEELHOUSE_311)
 
 .PHONY: venv system-deps wheels build test test-311 test-313 test-blender bench lint demo \
-	demo-core screenshot clean corpus-table stress
+	demo-core demo-extensions screenshot clean corpus-table stress
 .SECONDEXPANSION:
 
 # ---- per Python: dev venv, wheelhouse, host numpy -------------------------------
@@ -129,6 +129,12 @@ lint: $(VENV_311)/.stamp $(VENV_313)/.stamp
 demo: .venv-bpy-$(BLENDER)/.stamp $$(WHEELHOUSE_$$(PYV))/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_$(PYV))) .venv-bpy-$(BLENDER)/bin/python \
 		scripts/demo_blender.py
+
+# Two extensions bundling different numpy/six wheels: what each gets without and with
+# iienv, after an update and an uninstall. make demo-extensions BLENDER=5.3 for Blender 5.3.
+demo-extensions: .venv-bpy-$(BLENDER)/.stamp $$(WHEELHOUSE_$$(PYV))/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_$(PYV))) .venv-bpy-$(BLENDER)/bin/python \
+		scripts/demo_extensions.py
 
 # docs/preferences.png from a real Blender window (Debian's binary under Xvfb).
 screenshot: system-deps $(WHEELHOUSE)/.stamp

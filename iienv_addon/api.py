@@ -24,6 +24,7 @@ from .core.installer import InstallJob, ProgressCallback, installed_versions, ve
 from .core.names import check_module_name
 from .core.requirements import CheckedRequest, check_request
 from .core.scope import Scope
+from .extension_wheels import BundledInfo, infos, refresh_before_import, set_choice
 from .reloading import ReloadReport, hot_reload
 from .runtime import Host, Runtime
 from .watcher import AddonWatcher
@@ -434,9 +435,21 @@ _REQUEST_KEYS = ("requirements", "wheels", "find_links", "no_index", "lock_file"
 
 
 def _prepare_owner(env: Environment) -> None:
-    """Before a declared add-on's first import: install its environment if it is empty."""
+    """Before a declared add-on's first import: install its environment if it is empty.
+
+    An extension isolated for its bundled wheels: reinstall if it now bundles
+    other versions (an update; extension_wheels.py).
+    """
     rt = _runtime
-    if rt is None or env.name not in rt.declarations or installed_versions(env.site_dir):
+    if rt is None or env.name not in rt.declarations:
+        return
+    if rt.declarations[env.name].kind == "bundled":
+        try:
+            refresh_before_import(rt, env)
+        except IienvError as exc:
+            rt.failures[env.name] = str(exc)
+            raise ImportError(str(exc)) from None
+    if installed_versions(env.site_dir):
         return
     print(f"iienv: installing the environment of {env.name!r} before its first import")
     try:
@@ -473,3 +486,28 @@ def _disk_bytes(path: Path) -> int:
             except OSError:
                 pass
     return total
+
+
+def bundled_wheels() -> list[BundledInfo]:
+    """Installed extensions that bundle wheels (``wheels = [...]`` in their manifest).
+
+    For each: what it bundles for this Python, what Blender's shared
+    site-packages holds, the conflicts (a bundled version that differs from
+    what the extension would import without iienv: the shared one, or one
+    already loaded, such as Blender's own numpy), the user's choice and
+    whether iienv isolates it. See README "Two extensions that fight over numpy".
+    """
+    return infos(runtime())
+
+
+def isolate_bundled(addon: str, choice: str = "isolate") -> BundledInfo:
+    """Run extension ``addon`` on its own bundled wheels ("isolate"), on Blender's
+    shared ones ("never"), or isolate it only on conflicts ("auto", the default).
+
+    Remembered across sessions; the extension is re-enabled at once on its new
+    footing (its environment is created or removed).
+    """
+    rt = runtime()
+    check_module_name(addon, "extension module name")
+    set_choice(rt, addon, choice)
+    return next(info for info in infos(rt) if info.addon == addon)

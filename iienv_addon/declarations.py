@@ -37,6 +37,8 @@ class Declaration:
     find_links: tuple[str, ...] = ()
     no_index: bool = False
     extra: dict[str, object] = field(default_factory=dict, compare=False)
+    # "declared": an [iienv] table; "bundled": the extension's standard wheels (bundled.py)
+    kind: str = "declared"
 
     def install_arguments(self) -> dict[str, object]:
         return {

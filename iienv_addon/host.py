@@ -76,3 +76,13 @@ def addon_folders() -> list[tuple[str, Path]]:
         if getattr(repo, "enabled", True) and repo.directory:
             folders.append((f"bl_ext.{repo.module}.", Path(repo.directory)))
     return folders
+
+
+def shared_site_packages() -> Path | None:
+    """Where Blender extracts the wheels of all enabled extensions (4.2+), if anywhere."""
+    try:
+        extensions = Path(bpy.utils.user_resource("EXTENSIONS"))
+    except (TypeError, ValueError):  # Blender before 4.2: no extensions
+        return None
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    return extensions / ".local" / "lib" / version / "site-packages"

@@ -7,7 +7,7 @@ a timer, so Blender stays responsive; headless it blocks.
 """
 
 import bpy
-from bpy.props import BoolProperty, StringProperty
+from bpy.props import BoolProperty, EnumProperty, StringProperty
 from bpy.types import Operator
 
 from . import api
@@ -172,6 +172,29 @@ class IIENV_OT_watch(_AddonOperator):
         return f"iienv: stopped watching {self.addon!r}"
 
 
+class IIENV_OT_isolate_bundled(_AddonOperator):
+    """Run this extension on its own bundled wheels, on Blender's shared ones, or by conflicts"""
+
+    bl_idname = "iienv.isolate_bundled"
+    bl_label = "Isolate bundled wheels"
+    bl_options = {"INTERNAL"}
+
+    choice: EnumProperty(  # type: ignore[valid-type]
+        name="Choice",
+        items=(
+            ("auto", "Auto", "Isolate when its bundled versions differ from what it would get"),
+            ("isolate", "Isolate", "Always run on its own bundled wheels"),
+            ("never", "Never", "Always run on Blender's shared wheels"),
+        ),
+        default="isolate",
+    )
+
+    def run(self) -> str:
+        info = api.isolate_bundled(self.addon, self.choice)
+        where = "its own bundled wheels" if info.isolated else "Blender's shared wheels"
+        return f"iienv: {self.addon!r} runs on {where} ({self.choice})"
+
+
 CLASSES = (
     IIENV_OT_install,
     IIENV_OT_cancel,
@@ -180,4 +203,5 @@ CLASSES = (
     IIENV_OT_purge,
     IIENV_OT_reload,
     IIENV_OT_watch,
+    IIENV_OT_isolate_bundled,
 )

@@ -11,7 +11,7 @@ import bpy
 from bpy.types import AddonPreferences
 
 from . import api
-from .ui import draw_preferences
+from .ui import draw_bundled, draw_preferences
 
 
 class IienvPreferences(AddonPreferences):
@@ -25,6 +25,7 @@ class IienvPreferences(AddonPreferences):
             self.layout.label(text=str(exc), icon="ERROR")
             return
         draw_preferences(self.layout, infos, problems)
+        draw_bundled(self.layout, api.bundled_wheels())
 
     # The public API, as methods (see api.py for each one's documentation).
     ensure_env = staticmethod(api.ensure_env)
@@ -39,6 +40,8 @@ class IienvPreferences(AddonPreferences):
     activated = staticmethod(api.activated)
     environments = staticmethod(api.environments)
     env_of = staticmethod(api.env_of)
+    bundled_wheels = staticmethod(api.bundled_wheels)
+    isolate_bundled = staticmethod(api.isolate_bundled)
 
 
 CLASSES = (IienvPreferences,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import addon_utils
 import bpy
 
 from . import api, operators, preferences
@@ -12,7 +13,8 @@ from .core import Environment, IienvError, Manager
 from .core.caller import MARKER
 from .declarations import read_declaration, scan
 from .doors import Doors
-from .host import BlenderHost, addon_folders, environments_root
+from .extension_wheels import discover, follow_repos, judge_all, let_go_all, take_back
+from .host import BlenderHost, addon_folders, environments_root, shared_site_packages
 from .runtime import Runtime
 
 _manager: Manager | None = None
@@ -33,12 +35,53 @@ def register(package: str, package_module: object) -> None:
         sys.modules.setdefault("iienv", package_module)  # type: ignore[arg-type]
     folders = addon_folders()
     runtime.declarations, runtime.declaration_problems = scan(folders)
+    runtime.shared_site = shared_site_packages()
+    judge_all(runtime, folders)  # extensions whose bundled wheels Blender overrides
     for addon in runtime.declarations:
         known = _manager.find(addon) or _manager.owner_env(addon) or _manager.broken_owner(addon)
         if known is None:
             _manager.create(addon, owners=[addon])
     _manager.discover_owner = OwnerDiscovery(runtime, folders)
     _attach_late(runtime)
+    _repos_handler().append(_on_repos_changed)
+    _follow_extensions_refresh()
+
+
+def _repos_handler() -> list[object]:
+    """Blender's handler list run after extension repositories changed (repositories
+    added, removed, toggled); private in Blender 4.2-5.3, so looked up defensively."""
+    handlers = getattr(bpy.app.handlers, "_extension_repos_update_post", None)
+    return handlers if isinstance(handlers, list) else []
+
+
+def _on_repos_changed(*_args: object) -> None:
+    if api._runtime is not None:
+        follow_repos(api._runtime)
+
+
+def _follow_extensions_refresh() -> None:
+    """Installing, updating and uninstalling one extension fires no handler: the
+    Extensions operators end by calling ``addon_utils.extensions_refresh`` (after the
+    files changed), so iienv follows from there, as bl_pkg hooks Blender's handlers.
+    Put back by unregister()."""
+    original = getattr(addon_utils, "extensions_refresh", None)
+    if original is None or getattr(original, "__iienv_follows__", False):
+        return
+
+    def extensions_refresh(*args: object, **kwargs: object) -> object:
+        result = original(*args, **kwargs)
+        _on_repos_changed()
+        return result
+
+    extensions_refresh.__iienv_follows__ = True  # type: ignore[attr-defined]
+    extensions_refresh.__wrapped__ = original  # type: ignore[attr-defined]
+    addon_utils.extensions_refresh = extensions_refresh  # type: ignore[assignment]
+
+
+def _stop_following_extensions_refresh() -> None:
+    current = getattr(addon_utils, "extensions_refresh", None)
+    if getattr(current, "__iienv_follows__", False):
+        addon_utils.extensions_refresh = current.__wrapped__  # type: ignore[union-attr]
 
 
 class OwnerDiscovery:
@@ -63,6 +106,10 @@ class OwnerDiscovery:
                 continue
             try:
                 declaration = read_declaration(fullname, directory)
+                if declaration is None and prefix.startswith("bl_ext."):
+                    verdict = discover(self.runtime, fullname, directory)
+                    if verdict is not None and verdict.isolated:
+                        declaration = self.runtime.declarations[fullname]
             except IienvError as exc:
                 self.runtime.declaration_problems[fullname] = str(exc)
                 return None
@@ -99,6 +146,12 @@ def _attach_late(runtime: Runtime) -> None:
 def unregister(package: str) -> None:
     global _manager, _doors
     operators.stop_timer()
+    while _on_repos_changed in _repos_handler():
+        _repos_handler().remove(_on_repos_changed)
+    _stop_following_extensions_refresh()
+    # Isolated extensions go back to Blender's shared wheels: off now, on again below.
+    handed_back = let_go_all(api._runtime) if api._runtime is not None else []
+    host = api._runtime.host if api._runtime is not None else None
     api.stop()
     if _doors is not None:
         _doors.uninstall()
@@ -113,3 +166,5 @@ def unregister(package: str) -> None:
         del sys.modules["iienv"]
     for cls in reversed(_CLASSES):
         bpy.utils.unregister_class(cls)
+    if host is not None:
+        take_back(host, handed_back)

@@ -7,8 +7,10 @@ which both work on it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
+from .bundled import Verdict
 from .core import Manager
 from .core.installer import InstallJob
 from .declarations import Declaration
@@ -37,3 +39,5 @@ class Runtime:
     reloads: dict[str, ReloadReport] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)  # disabled by a failed reload
     patching: set[str] = field(default_factory=set)  # add-ons whose old functions get new code
+    bundled: dict[str, Verdict] = field(default_factory=dict)  # extensions bundling wheels
+    shared_site: Path | None = None  # Blender's extensions/.local/.../site-packages

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .api import EnvInfo
+from .extension_wheels import BundledInfo
 
 _STATE_ICONS = {
     "installed": "CHECKMARK",
@@ -36,6 +37,37 @@ def draw_preferences(layout: Any, infos: list[EnvInfo], problems: dict[str, str]
         box.label(text=f"{addon}: its [iienv] declaration cannot be read", icon="ERROR")
         for line in _wrap(problem, 90)[:4]:
             box.label(text=line)
+
+
+def draw_bundled(layout: Any, infos: list[BundledInfo]) -> None:
+    """The "Bundled wheels" view: extensions' own wheels against Blender's shared install."""
+    if not infos:
+        return
+    col = layout.column()
+    col.label(text="Bundled wheels", icon="PACKAGE")
+    for info in infos:
+        box = col.box()
+        row = box.row()
+        row.label(text=info.addon, icon="PLUGIN")
+        state = "isolated: runs its own wheels" if info.isolated else "on Blender's shared wheels"
+        row.label(text=state, icon="LOCKED" if info.isolated else "UNLOCKED")
+        for name, version in sorted(info.bundles.items()):
+            given = info.conflicts.get(name, (version, version))[1]
+            text = f"{name}: bundles {version}, shared install {info.shared.get(name, 'missing')}"
+            if name in info.conflicts:
+                text += f", without iienv it gets {given}"
+            box.label(text=text, icon="ERROR" if name in info.conflicts else "CHECKMARK")
+        if info.skipped:
+            box.label(text=f"{len(info.skipped)} wheel(s) for other platforms or Pythons")
+        row = box.row(align=True)
+        for choice, text in (("auto", "Auto"), ("isolate", "Isolate"), ("never", "Never")):
+            props = row.operator(
+                "iienv.isolate_bundled",
+                text=text,
+                icon="RADIOBUT_ON" if info.choice == choice else "RADIOBUT_OFF",
+            )
+            props.addon = info.addon
+            props.choice = choice
 
 
 def _draw_env(box: Any, info: EnvInfo) -> None:

@@ -26,6 +26,14 @@ __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
 STATE_FILE = "state.json"
 GENERATION_PREFIX = "gen-"
+
+# Generation dirs (of any environment, removed ones included) that this process
+# loaded a shared library from. dlopen() hands back the library already loaded
+# for a path, whatever file is there now, so a generation made later at the
+# same path (an environment removed and created again under its name) would
+# run the old library: numpy 2 then refuses with "cannot load module more than
+# once per process". Such paths are never used again in this process.
+LOADED_LIBRARY_DIRS: set[Path] = set()
 STAGING_PREFIX = ".staging-"
 
 # Names a site dir may hold that a venv would never let shadow the interpreter.
@@ -80,6 +88,13 @@ def is_under(path: str, directory: Path) -> bool:
         return Path(path).resolve().is_relative_to(directory)
     except (OSError, ValueError):
         return False
+
+
+def unused_generation_dir(home: Path, number: int = 1) -> Path:
+    """``home/gen-<number>``, or the first after it this process never loaded a library from."""
+    while (home / f"{GENERATION_PREFIX}{number}") in LOADED_LIBRARY_DIRS:
+        number += 1
+    return home / f"{GENERATION_PREFIX}{number}"
 
 
 def copy_generation(source: Path, target: Path) -> None:
@@ -233,7 +248,7 @@ class Environment:
     def next_generation_dir(self) -> Path:
         numbers = [generation_number(p) for p in self.generations()]
         numbers.append(generation_number(self.site_dir))
-        return self.home / f"{GENERATION_PREFIX}{max(numbers) + 1}"
+        return unused_generation_dir(self.home, max(numbers) + 1)
 
     def state(self) -> dict[str, Any]:
         site: str

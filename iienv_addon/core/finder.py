@@ -40,7 +40,7 @@ from types import ModuleType
 from typing import Any, Protocol
 
 from .caller import MARKER, calling_env
-from .environment import BrokenEnvironment, Environment
+from .environment import LOADED_LIBRARY_DIRS, BrokenEnvironment, Environment
 from .errors import DamagedStateError, EnvironmentPurgedError
 from .exclusive import EXCLUSIVE, check_exclusive, host_has
 from .overlay import Overlay
@@ -81,7 +81,9 @@ class EnvLoader:
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:
         if isinstance(self.loader, ExtensionFileLoader):
-            self.env.dirty_site_dirs.add(_generation_of(self.env, spec.origin))
+            generation = _generation_of(self.env, spec.origin)
+            self.env.dirty_site_dirs.add(generation)
+            LOADED_LIBRARY_DIRS.add(generation)
         module: ModuleType | None = self.loader.create_module(spec)
         return module
 

@@ -21,7 +21,13 @@ from pathlib import Path
 from types import FrameType, ModuleType
 
 from .caller import MARKER, calling_env
-from .environment import STATE_FILE, BrokenEnvironment, Environment, is_under
+from .environment import (
+    STATE_FILE,
+    BrokenEnvironment,
+    Environment,
+    is_under,
+    unused_generation_dir,
+)
 from .errors import (
     DamagedStateError,
     EnvironmentExistsError,
@@ -173,7 +179,7 @@ class Manager:
                 )
             site = site.resolve()
         else:
-            site = home / "gen-1"
+            site = unused_generation_dir(home)
         if home.exists() and any(home.iterdir()):
             raise EnvironmentExistsError(
                 f"iienv: directory {str(home)!r} exists and is not an environment of this "
@@ -184,7 +190,7 @@ class Manager:
         building = self.root / new_dir_name(name, uuid.uuid4().hex[:8])
         try:
             staged = Environment(
-                name, building, owner_set, site if site_dir else building / "gen-1"
+                name, building, owner_set, site if site_dir else building / site.name
             )
             if site_dir is None:
                 staged.site_dir.mkdir(parents=True)

@@ -81,3 +81,47 @@ def run(main, clean_exit: bool = False) -> None:  # type: ignore[no-untyped-def]
     if clean_exit and status == 0:
         sys.exit(0)
     os._exit(status)
+
+
+# ---- drawing the Preferences against a recording layout ------------------------
+
+
+class Recorder:
+    """Stands in for UILayout: records every call; children are Recorders too."""
+
+    def __init__(self, calls: list) -> None:
+        self.calls = calls
+
+    def __getattr__(self, name: str):
+        def method(*args, **kwargs):
+            self.calls.append((name, args, kwargs))
+            if name == "operator":
+                return OperatorProps(self.calls, args[0])
+            return Recorder(self.calls)
+
+        return method
+
+
+class OperatorProps:
+    def __init__(self, calls: list, idname: str) -> None:
+        object.__setattr__(self, "calls", calls)
+        object.__setattr__(self, "idname", idname)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        self.calls.append(("set", (self.idname, name, value), {}))
+
+
+def check_drawn(calls: list) -> set[str]:
+    """Every operator drawn exists, and every property set on it is a real property."""
+    drawn = set()
+    for name, args, _kwargs in calls:
+        if name == "operator":
+            category, op = args[0].split(".")
+            rna = getattr(getattr(bpy.ops, category), op).get_rna_type()
+            drawn.add(args[0])
+        if name == "set":
+            idname, prop, _value = args
+            category, op = idname.split(".")
+            rna = getattr(getattr(bpy.ops, category), op).get_rna_type()
+            assert prop in rna.properties, (idname, prop)
+    return drawn
