@@ -25,7 +25,11 @@ __iienv_machinery__ = True
 
 
 def judge_all(rt: Runtime, folders: list[tuple[str, Path]]) -> None:
-    """Read every extension's bundled wheels; declare the isolated ones (at iienv's start)."""
+    """Read every extension's bundled wheels; declare the isolated ones (at iienv's start).
+
+    Environments of extensions uninstalled while iienv was not running go first.
+    """
+    forget_uninstalled(rt, folders)
     found, problems = scan_bundled(folders)
     rt.declaration_problems.update(problems)
     choices = Choices(rt.manager.root)
@@ -36,6 +40,34 @@ def judge_all(rt: Runtime, folders: list[tuple[str, Path]]) -> None:
         rt.bundled[addon] = verdict
         if verdict.isolated:
             rt.declarations[addon] = declaration_for(bundled)
+
+
+def forget_uninstalled(rt: Runtime, folders: list[tuple[str, Path]]) -> list[str]:
+    """Remove environments made from the wheels of an extension that is gone.
+
+    Recognised by what they were installed from: wheels that all lay inside
+    that extension's folder, which no longer exists. Declared environments
+    of add-ons that are merely missing are left alone.
+    """
+    removed = []
+    for env in rt.manager.environments():
+        repo, _, ext_id = env.name.rpartition(".")
+        wheels = env.request.get("wheels") or []
+        if not repo.startswith("bl_ext.") or not wheels or env.name in rt.declarations:
+            continue
+        for prefix, folder in folders:
+            directory = folder / ext_id
+            if prefix != repo + "." or directory.exists():
+                continue
+            if all(Path(str(w)).is_relative_to(directory) for w in wheels):
+                try:
+                    rt.manager.remove(env)
+                except IienvError as exc:  # busy in another Blender: next time
+                    rt.failures[env.name] = str(exc)
+                    continue
+                print(f"iienv: {env.name!r} is no longer installed: its environment is removed")
+                removed.append(env.name)
+    return removed
 
 
 def discover(rt: Runtime, addon: str, directory: Path) -> Verdict | None:

@@ -85,3 +85,27 @@ def test_choices_survive_and_a_damaged_file_means_automatic(tmp_path: Path) -> N
         choices.set("a", "sometimes")
     choices.path.write_text("{not json")
     assert Choices(tmp_path).get("b") == "auto"
+
+
+class _NoHost:
+    """judge_all and forget_uninstalled never ask Blender anything."""
+
+
+def test_environment_of_an_extension_uninstalled_meanwhile_is_removed(tmp_path: Path) -> None:
+    from iienv_addon.core import Manager
+    from iienv_addon.extension_wheels import judge_all
+    from iienv_addon.runtime import Runtime
+
+    six = next(WHEELHOUSE.glob("six-1.16.0-*.whl"))
+    repo = tmp_path / "user_default"
+    ext = _extension(repo, [f"./wheels/{six.name}"], [six])
+    (repo / "kept").mkdir()
+    manager = Manager(tmp_path / "root")
+    for name, wheel in (("ext", ext / "wheels" / six.name), ("kept", six)):
+        manager.create(f"bl_ext.user_default.{name}", owners=[f"bl_ext.user_default.{name}"])
+        manager.install(f"bl_ext.user_default.{name}", wheels=[wheel], no_index=True)
+    shutil.rmtree(ext)  # uninstalled while iienv was off
+    rt = Runtime(manager, _NoHost())  # type: ignore[arg-type]
+    judge_all(rt, [("bl_ext.user_default.", repo)])
+    assert [e.name for e in manager.environments()] == ["bl_ext.user_default.kept"]
+    assert not (tmp_path / "root" / "bl_ext.user_default.ext").exists()
