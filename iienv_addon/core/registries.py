@@ -6,9 +6,10 @@ to the interpreter: soupsieve puts its classes into ``copyreg.dispatch_table``,
 libraries create ``logging`` loggers with their own handlers and filters,
 urllib3 and requests add ``warnings`` filters for their own warning classes,
 ``typing`` caches every parametrised generic it builds (pydantic builds many),
-keeps the ``cache_clear`` of every cache made with its ``_tp_cache`` (typing_extensions
-makes its own) and, since 3.11, every ``@overload``-decorated function (urllib3's, attrs'),
-``atexit`` keeps the functions it was given, ``linecache`` the source of files
+keeps the ``cache_clear`` of every cache made with its ``_tp_cache``
+(typing_extensions makes its own, and also puts its own functions into
+``typing`` itself) and, since 3.11, every ``@overload``-decorated function
+(urllib3's, attrs'), ``atexit`` keeps the functions it was given, ``linecache`` the source of files
 that appeared in tracebacks, and a package may set ``sys.excepthook`` or
 ``threading.excepthook``. A purge takes the environment's entries out of each.
 
@@ -43,6 +44,13 @@ def _defined_in(obj: object, names: set[str]) -> bool:
     target = obj if isinstance(obj, type | FunctionType) else type(obj)
     module = getattr(target, "__module__", None)
     return isinstance(module, str) and module in names
+
+
+# What ``typing`` held when iienv was loaded. typing_extensions (before 3.13) assigns
+# its own functions into ``typing`` itself (``typing._check_generic``), for every
+# caller; once the environment is purged, typing gets back what it had.
+_TYPING_BEFORE = dict(vars(typing))
+_ABSENT = object()
 
 
 def _namespace_of(cleanup: object) -> object:
@@ -84,6 +92,14 @@ def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]
         if len(kept_cleanups) != len(cleanups):
             removed.append(f"{len(cleanups) - len(kept_cleanups)} typing cache cleanup(s)")
             cleanups[:] = kept_cleanups
+        for attribute, value in list(vars(typing).items()):
+            if id(getattr(value, "__globals__", None)) in namespaces:
+                original = _TYPING_BEFORE.get(attribute, _ABSENT)
+                if original is _ABSENT:
+                    delattr(typing, attribute)
+                else:
+                    setattr(typing, attribute, original)
+                removed.append(f"typing.{attribute} (set by {value.__module__})")
         caches = getattr(typing, "_caches", None)  # 3.12+: the caches, keyed by function
         if isinstance(caches, dict):
             for function in list(caches):

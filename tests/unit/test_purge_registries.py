@@ -49,6 +49,12 @@ def hook(*args):
 def cached(value):
     return value
 
+_original_hints = typing.get_type_hints
+def get_type_hints(*args, **kwargs):             # typing_extensions patches typing itself
+    return _original_hints(*args, **kwargs)
+typing.get_type_hints = get_type_hints
+typing._iienv_test_added = get_type_hints
+
 copyreg.pickle(Thing, reduce_thing)             # as soupsieve does
 logging.getLogger("registering").addHandler(Handler())
 warnings.simplefilter("always", ThingWarning)   # as urllib3 and requests do
@@ -65,6 +71,7 @@ def test_purge_clears_registries_and_frees_the_modules(tmp_path: Path) -> None:
     sys.path.insert(0, str(addons))
     manager = Manager(tmp_path / "root")
     manager.enable()
+    hints_before = typing.get_type_hints
     try:
         manager.create("reg", owners=["reg_owner"], site_dir=site)
         importlib.import_module("reg_owner")
@@ -81,6 +88,8 @@ def test_purge_clears_registries_and_frees_the_modules(tmp_path: Path) -> None:
                       "typing overloads of registering", "1 typing cache cleanup"):  # fmt: skip
             assert place in cleared, result.registries_cleared
         assert threading.excepthook is threading.__excepthook__
+        assert typing.get_type_hints is hints_before, "typing keeps the purged module's function"
+        assert not hasattr(typing, "_iienv_test_added")
         assert not [f for f in warnings.filters if getattr(f[2], "__module__", "") == "registering"]
         assert "registering" not in logging.Logger.manager.loggerDict
         assert "registering" not in getattr(typing, "_overload_registry", {})
