@@ -36,8 +36,10 @@ class PurgeResult(list[str]):
     ``resident_libraries`` are shared libraries that were loaded from the purged
     generation: no process can unload them, so they stay mapped until Blender
     exits. ``site_dir`` is where the environment loads from next.
-    ``hooks_removed`` are entries the environment's packages had added to
-    ``sys.meta_path`` or ``sys.path_hooks`` (six does), taken out with them.
+    ``hooks_removed`` names the entries the environment's packages had added to
+    ``sys.meta_path`` or ``sys.path_hooks`` (six does), taken out with them: by
+    name only, since the objects would keep the purged namespace alive for as
+    long as the caller keeps the result.
     """
 
     def __init__(
@@ -45,7 +47,7 @@ class PurgeResult(list[str]):
         names: Iterable[str],
         resident_libraries: list[str],
         site_dir: Path,
-        hooks_removed: list[object],
+        hooks_removed: list[str],
         registries_cleared: list[str] | None = None,
         survivors: list[tuple[str, str]] | None = None,
     ) -> None:
@@ -158,7 +160,7 @@ def _first_error(exc: BaseException) -> str:
     return str(getattr(exc, "strerror", None) or exc)
 
 
-def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[object]:
+def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[str]:
     """Take out of sys.meta_path / sys.path_hooks what classes of ``modules`` put there."""
 
     def defined_here(obj: object) -> bool:
@@ -166,11 +168,12 @@ def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[obje
         home = modules.get(getattr(cls, "__module__", "") or "")
         return home is not None and getattr(home, cls.__name__, None) is cls
 
-    removed: list[object] = []
+    removed: list[str] = []
     for hook_list in (sys.meta_path, sys.path_hooks):
         for hook in [h for h in hook_list if defined_here(h)]:
             hook_list.remove(hook)  # type: ignore[arg-type]
-            removed.append(hook)
+            cls = hook if isinstance(hook, type) else type(hook)
+            removed.append(f"{cls.__module__}.{cls.__qualname__}")
     return removed
 
 

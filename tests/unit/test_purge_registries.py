@@ -55,6 +55,12 @@ def get_type_hints(*args, **kwargs):             # typing_extensions patches typ
 typing.get_type_hints = get_type_hints
 typing._iienv_test_added = get_type_hints
 
+class Finder:                                    # six puts an importer on sys.meta_path
+    def find_spec(self, *args):
+        return None
+
+sys.meta_path.append(Finder())
+
 copyreg.pickle(Thing, reduce_thing)             # as soupsieve does
 logging.getLogger("registering").addHandler(Handler())
 warnings.simplefilter("always", ThingWarning)   # as urllib3 and requests do
@@ -90,6 +96,7 @@ def test_purge_clears_registries_and_frees_the_modules(tmp_path: Path) -> None:
         assert threading.excepthook is threading.__excepthook__
         assert typing.get_type_hints is hints_before, "typing keeps the purged module's function"
         assert not hasattr(typing, "_iienv_test_added")
+        assert result.hooks_removed == ["registering.Finder"]  # by name: `result` is kept
         assert not [f for f in warnings.filters if getattr(f[2], "__module__", "") == "registering"]
         assert "registering" not in logging.Logger.manager.loggerDict
         assert "registering" not in getattr(typing, "_overload_registry", {})
