@@ -451,8 +451,8 @@ def main() -> None:
         print(
             f"| {'purge + re-import, 31 pure-Python dists':42} | {'-':>14} | "
             f"{pure['per_cycle_mb']:10.2f} MB |   -   | <= 0.2 MB, 0 alive {verdict} "
-            f"({pure['alive']:.0f} of {pure['loaded']:.0f} modules alive after gc; the namespace "
-            f"of {pure['namespaces']:.0f} still alive after the last cycle)"
+            f"({pure['alive']:.0f} of {pure['loaded']:.0f} modules alive after gc, "
+            f"{pure['namespaces']:.0f} module namespaces)"
         )
         print(
             f"| {'same, ~30 dists with compiled ones':42} | {'-':>14} | "
