@@ -90,16 +90,18 @@ def story(say: Callable[[str], None], wheelhouse: Path, out: Path) -> None:
     older = build(wheelhouse, out, "bw_older", "1.0.0", OLD_NUMPY, "1.16.0")
     newer = build(wheelhouse, out, "bw_newer", "1.0.0", NEW_NUMPY, "1.17.0")
     updated = build(wheelhouse, out, "bw_older", "1.1.0", UPDATE_NUMPY, "1.16.0")
-    say(f"Blender {bpy.app.version_string}, its own numpy {BLENDER_NUMPY}")
+    say(f"Blender {bpy.app.version_string}, numpy {BLENDER_NUMPY} in its own site-packages")
     say(f"bw_older bundles numpy {OLD_NUMPY} + six 1.16.0; bw_newer numpy {NEW_NUMPY} + six 1.17.0")
 
     install(newer)
     install(older)
     say(f"without iienv: bw_older gets {got(OLDER)}, bw_newer gets {got(NEWER)}")
-    # Blender's behaviour: one shared copy (the highest version), and a numpy that is
-    # already loaded (bpy imports its own) wins over every bundled one.
-    assert got(OLDER) == (BLENDER_NUMPY, "1.17.0"), got(OLDER)
-    assert got(NEWER) == (BLENDER_NUMPY, "1.17.0"), got(NEWER)
+    # Blender's behaviour: one shared copy of each package (the highest version), and a
+    # module already loaded wins over every bundled one (bpy 4.5 and 5.3 load their own
+    # numpy at start; bpy 4.2 does not, so there the shared numpy wins).
+    global_numpy = sys.modules["numpy"]
+    shared = (global_numpy.__version__, "1.17.0")
+    assert got(OLDER) == got(NEWER) == shared, (got(OLDER), got(NEWER))
 
     install_legacy(names=())
     enable("iienv")
@@ -108,14 +110,12 @@ def story(say: Callable[[str], None], wheelhouse: Path, out: Path) -> None:
     assert got(OLDER) == (OLD_NUMPY, "1.16.0"), got(OLDER)
     assert got(NEWER) == (NEW_NUMPY, "1.17.0"), got(NEWER)
     infos = {info.addon: info for info in prefs.bundled_wheels()}
-    assert infos[OLDER].isolated and infos[NEWER].isolated
-    assert infos[OLDER].conflicts["six"] == ("1.16.0", "1.17.0"), infos[OLDER].conflicts
+    assert infos[OLDER].isolated and infos[OLDER].conflicts["six"] == ("1.16.0", "1.17.0")
+    assert infos[NEWER].isolated == bool(infos[NEWER].conflicts), infos[NEWER]
     assert infos[OLDER].shared == {"numpy": NEW_NUMPY, "six": "1.17.0"}, infos[OLDER].shared
     for info in infos.values():
-        say(f"  {info.addon}: conflicts {info.conflicts}")
-    import numpy
-
-    assert numpy.__version__ == BLENDER_NUMPY, "Blender keeps its own numpy"
+        say(f"  {info.addon}: isolated {info.isolated}, conflicts {info.conflicts}")
+    assert sys.modules["numpy"] is global_numpy, "global code keeps its numpy"
 
     calls: list = []  # the Bundled wheels view, drawn against a recording layout
     type(prefs).draw(type("Self", (), {"layout": Recorder(calls)})(), bpy.context)
@@ -130,10 +130,13 @@ def story(say: Callable[[str], None], wheelhouse: Path, out: Path) -> None:
 
     assert bpy.ops.iienv.isolate_bundled(addon=NEWER, choice="never") == {"FINISHED"}
     say(f"bw_newer set to 'never': it gets {got(NEWER)} (Blender's shared wheels)")
-    assert got(NEWER) == (BLENDER_NUMPY, "1.17.0"), got(NEWER)
-    assert prefs.env_of(NEWER) is None and NEWER not in [e.addon for e in prefs.environments()]
-    assert bpy.ops.iienv.isolate_bundled(addon=NEWER, choice="auto") == {"FINISHED"}
+    assert got(NEWER) == (global_numpy.__version__, sys.modules["six"].__version__)
+    assert NEWER not in [e.addon for e in prefs.environments()]
+    assert bpy.ops.iienv.isolate_bundled(addon=NEWER, choice="isolate") == {"FINISHED"}
+    say(f"bw_newer set to 'isolate': it gets {got(NEWER)}")
     assert got(NEWER) == (NEW_NUMPY, "1.17.0"), got(NEWER)
+    own_file = sys.modules[NEWER].RESULT["numpy_file"]
+    assert own_file != global_numpy.__file__, "its own copy, not the global one"
 
     repo_index = [r.module for r in bpy.context.preferences.extensions.repos].index("user_default")
     home = Path(next(e.site_dir for e in prefs.environments() if e.addon == NEWER)).parent
@@ -145,7 +148,7 @@ def story(say: Callable[[str], None], wheelhouse: Path, out: Path) -> None:
 
     disable("iienv")
     say(f"iienv disabled: bw_older gets {got(OLDER)} again (Blender's behaviour)")
-    assert got(OLDER) == (BLENDER_NUMPY, sys.modules["six"].__version__), got(OLDER)
+    assert got(OLDER) == (global_numpy.__version__, sys.modules["six"].__version__), got(OLDER)
 
 
 def main() -> None:
