@@ -1,5 +1,5 @@
 #!/bin/sh
-# Download the compatibility corpus (tests/corpus/sets.txt: "<set> <requirement>...") as
+# Download the compatibility corpus (tests/corpus/sets-cpXY.txt: "<set> <requirement>...") as
 # binary wheels, with their dependencies, for this interpreter into $WHEELHOUSE. Each set
 # is resolved on its own: the sets conflict with each other on purpose.
 set -eu

@@ -22,7 +22,7 @@ SETS_FILE = (
 
 
 def corpus_sets() -> dict[str, list[str]]:
-    """The corpus's environments (sets.txt: "<set> <requirement>..."), by set name."""
+    """The corpus's environments (sets-cpXY.txt: "<set> <requirement>..."), by set name."""
     sets = {}
     for line in SETS_FILE.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
@@ -35,7 +35,7 @@ def corpus_sets() -> dict[str, list[str]]:
 class Entry:
     name: str  # the row in the README table
     distribution: str  # whose version the probe reports (pinned in the sets)
-    sets: tuple[str, str]  # (old, new) in sets.txt
+    sets: tuple[str, str]  # (old, new) in sets-cpXY.txt
     probe: str  # the add-on module's source; run() returns {"version", "checks"}
     exercises: str  # what the probe does at run time, for the table
     host_module: str | None = None  # imported globally first where the host may have it

@@ -28,22 +28,22 @@ def main() -> None:
     assert [e.addon for e in prefs.environments()] == sorted(EXAMPLES)  # by name
     for name in EXAMPLES:
         enable(name)
-    np126, np246 = (sys.modules[n] for n in EXAMPLES)
+    older, newer = (sys.modules[n] for n in EXAMPLES)
     assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
     assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
-    assert np126.LAST_RESULT["version"] == OLD_NUMPY
-    assert np246.LAST_RESULT["version"] == NEW_NUMPY
-    for mod in (np126, np246):
+    assert older.LAST_RESULT["version"] == OLD_NUMPY
+    assert newer.LAST_RESULT["version"] == NEW_NUMPY
+    for mod in (older, newer):
         assert mod.LAST_RESULT["solve"] == [0.1, 0.6]
     root = Path(prefs.environments()[0].site_dir).parents[1]
-    assert np126.LAST_RESULT["file"].startswith(str(root))
+    assert older.LAST_RESULT["file"].startswith(str(root))
     import numpy
 
     assert numpy is blender_numpy and sys.modules["numpy"] is blender_numpy
     assert not blender_numpy.__file__.startswith(str(root))
 
     # 2: purge one add-on: only its modules go; the other keeps working.
-    numpy_126 = np126.np
+    numpy_older = older.np
     result = bpy.ops.iienv.purge(addon="iienv_example_newer")
     assert result == {"FINISHED"}
     assert "iienv_example_newer" not in sys.modules
@@ -52,12 +52,12 @@ def main() -> None:
     assert info["iienv_example_newer"].modules_loaded == 0
     assert info["iienv_example_older"].modules_loaded > 50
     assert bpy.ops.iienv_example_older.compute() == {"FINISHED"}
-    assert sys.modules["iienv_example_older"].np is numpy_126
-    old_np246 = np246.np
+    assert sys.modules["iienv_example_older"].np is numpy_older
+    old_newer_np = newer.np
     enable("iienv_example_newer")  # re-enable: fresh modules, no restart
     again = sys.modules["iienv_example_newer"]
     assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
-    assert again.LAST_RESULT["version"] == NEW_NUMPY and again.np is not old_np246
+    assert again.LAST_RESULT["version"] == NEW_NUMPY and again.np is not old_newer_np
     disable("iienv_example_newer")
     enable("iienv_example_newer")
     assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
