@@ -25,14 +25,13 @@ import importlib.metadata
 import json
 import os
 import sys
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .core.errors import InvalidRequirementError
-from .core.requirements import canonicalize_name, sys_tags, wheel_name_and_version
-from .declarations import Declaration
+from .core.requirements import canonicalize_name, wheel_fits, wheel_name_and_version
+from .declarations import Declaration, read_toml
 
 SETTINGS_FILE = "bundled-wheels.json"  # in the environments root: the user's choices
 
@@ -70,14 +69,7 @@ def read_bundled(addon: str, directory: Path) -> Bundled | None:
     manifest = directory / "blender_manifest.toml"
     if not manifest.is_file():
         return None
-    try:
-        with manifest.open("rb") as fh:
-            data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidRequirementError(
-            f"iienv: extension {addon!r}: cannot read {str(manifest)!r} ({exc}); fix the file"
-        ) from None
-    listed = data.get("wheels")
+    listed = read_toml(addon, manifest, "extension").get("wheels")
     if not listed:
         return None
     if not isinstance(listed, list) or not all(isinstance(w, str) for w in listed):
@@ -85,7 +77,6 @@ def read_bundled(addon: str, directory: Path) -> Bundled | None:
             f"iienv: extension {addon!r}: 'wheels' in {str(manifest)!r} must be a list of "
             f"paths, got {listed!r}"
         )
-    supported = {str(tag) for tag in sys_tags()}
     fitting: list[Path] = []
     skipped: list[str] = []
     versions: dict[str, str] = {}
@@ -96,22 +87,13 @@ def read_bundled(addon: str, directory: Path) -> Bundled | None:
                 f"iienv: extension {addon!r}: bundled wheel {rel!r} is not a file inside the "
                 f"extension; reinstall the extension"
             )
-        if not _fits(path.name, supported):
+        if not wheel_fits(path.name):
             skipped.append(path.name)  # Blender skips it too (another platform or Python)
             continue
         name, version = wheel_name_and_version(path)
         fitting.append(path)
         versions[canonicalize_name(name)] = version
     return Bundled(addon, directory, manifest, tuple(fitting), versions, tuple(skipped))
-
-
-def _fits(filename: str, supported: set[str]) -> bool:
-    stem = filename[: -len(".whl")]
-    parts = stem.split("-")
-    if len(parts) < 5:
-        return False
-    pythons, abis, platforms = (p.split(".") for p in parts[-3:])
-    return any(f"{p}-{a}-{pl}" in supported for p in pythons for a in abis for pl in platforms)
 
 
 def what_blender_gives(name: str, modules: Mapping[str, object] | None = None) -> str:

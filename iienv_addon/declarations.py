@@ -56,14 +56,7 @@ def read_declaration(addon: str, directory: Path) -> Declaration | None:
         path = directory / name
         if not path.is_file():
             continue
-        try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InvalidRequirementError(
-                f"iienv: add-on {addon!r}: cannot read {str(path)!r} ({exc}); fix the file"
-            ) from None
-        table = data.get("iienv")
+        table = read_toml(addon, path).get("iienv")
         if table is None:
             continue
         if not isinstance(table, dict):
@@ -86,6 +79,17 @@ def read_declaration(addon: str, directory: Path) -> Declaration | None:
 
 
 _KNOWN = {"requirements", "wheels", "find_links", "no_index"}
+
+
+def read_toml(addon: str, path: Path, what: str = "add-on") -> dict[str, object]:
+    """A manifest or iienv.toml as a dict; unreadable or malformed: a clear error."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidRequirementError(
+            f"iienv: {what} {addon!r}: cannot read {str(path)!r} ({exc}); fix the file"
+        ) from None
 
 
 def _strings(addon: str, path: Path, table: dict[str, object], key: str) -> list[str]:

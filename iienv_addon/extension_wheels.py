@@ -13,10 +13,11 @@ site-packages (``let_go_all``).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-from .bundled import Choices, Verdict, declaration_for, judge, read_bundled, scan_bundled
+from .bundled import Bundled, Choices, Verdict, declaration_for, judge, read_bundled, scan_bundled
 from .core import Environment, IienvError
 from .core.installer import installed_versions
 from .runtime import Host, Runtime
@@ -32,14 +33,32 @@ def judge_all(rt: Runtime, folders: list[tuple[str, Path]]) -> None:
     forget_uninstalled(rt, folders)
     found, problems = scan_bundled(folders)
     rt.declaration_problems.update(problems)
-    choices = Choices(rt.manager.root)
+    choices = Choices(rt.manager.root).load()
     for addon, bundled in found.items():
-        if addon in rt.declarations:  # an [iienv] table of its own wins
-            continue
-        verdict = judge(bundled, choices.get(addon))
-        rt.bundled[addon] = verdict
-        if verdict.isolated:
-            rt.declarations[addon] = declaration_for(bundled)
+        if addon not in rt.declarations:  # an [iienv] table of its own wins
+            _record(rt, bundled, choices.get(addon, "auto"))
+
+
+def _record(rt: Runtime, bundled: Bundled, choice: str | None = None) -> Verdict:
+    """Judge ``bundled`` and keep the verdict; an isolated extension gets its declaration."""
+    if choice is None:
+        choice = Choices(rt.manager.root).get(bundled.addon)
+    verdict = judge(bundled, choice)
+    rt.bundled[bundled.addon] = verdict
+    if verdict.isolated:
+        rt.declarations[bundled.addon] = declaration_for(bundled)
+    return verdict
+
+
+def _remove_env(rt: Runtime, addon: str, why: str) -> bool:
+    """Remove ``addon``'s environment; busy in another Blender: it stays until next time."""
+    try:
+        rt.manager.remove(addon)
+    except IienvError as exc:
+        rt.failures[addon] = str(exc)
+        return False
+    print(f"iienv: {addon!r} {why}: its environment is removed")
+    return True
 
 
 def forget_uninstalled(rt: Runtime, folders: list[tuple[str, Path]]) -> list[str]:
@@ -59,13 +78,8 @@ def forget_uninstalled(rt: Runtime, folders: list[tuple[str, Path]]) -> list[str
             directory = folder / ext_id
             if prefix != repo + "." or directory.exists():
                 continue
-            if all(Path(str(w)).is_relative_to(directory) for w in wheels):
-                try:
-                    rt.manager.remove(env)
-                except IienvError as exc:  # busy in another Blender: next time
-                    rt.failures[env.name] = str(exc)
-                    continue
-                print(f"iienv: {env.name!r} is no longer installed: its environment is removed")
+            in_it = all(Path(str(w)).is_relative_to(directory) for w in wheels)
+            if in_it and _remove_env(rt, env.name, "is no longer installed"):
                 removed.append(env.name)
     return removed
 
@@ -73,13 +87,7 @@ def forget_uninstalled(rt: Runtime, folders: list[tuple[str, Path]]) -> list[str
 def discover(rt: Runtime, addon: str, directory: Path) -> Verdict | None:
     """An extension installed after iienv started, at its first import."""
     bundled = read_bundled(addon, directory)
-    if bundled is None:
-        return None
-    verdict = judge(bundled, Choices(rt.manager.root).get(addon))
-    rt.bundled[addon] = verdict
-    if verdict.isolated:
-        rt.declarations[addon] = declaration_for(bundled)
-    return verdict
+    return None if bundled is None else _record(rt, bundled)
 
 
 def refresh_before_import(rt: Runtime, env: Environment) -> None:
@@ -99,8 +107,9 @@ def refresh_before_import(rt: Runtime, env: Environment) -> None:
     have = installed_versions(env.site_dir)
     if have and all(have.get(name) == version for name, version in bundled.versions.items()):
         return
-    rt.declarations[env.name] = fresh = declaration_for(bundled)
-    rt.bundled[env.name] = judge(bundled, Choices(rt.manager.root).get(env.name))
+    _record(rt, bundled)
+    fresh = declaration_for(bundled)
+    rt.declarations[env.name] = fresh  # it has an environment: it follows the new wheels
     if have:
         print(f"iienv: {env.name!r} bundles other wheels now: reinstalling its environment")
         if env.modules:
@@ -118,13 +127,7 @@ def follow_repos(rt: Runtime) -> list[str]:
         declared = rt.declarations.get(addon)
         if declared is not None and declared.kind == "bundled":
             del rt.declarations[addon]
-        if rt.manager.find(addon) is not None:
-            try:
-                rt.manager.remove(addon)
-            except IienvError as exc:  # busy in another Blender: it stays for now
-                rt.failures[addon] = str(exc)
-                continue
-            print(f"iienv: {addon!r} was uninstalled: its environment is removed")
+        if rt.manager.find(addon) is not None and _remove_env(rt, addon, "was uninstalled"):
             removed.append(addon)
     return removed
 
@@ -199,9 +202,24 @@ class BundledInfo:
     skipped: list[str]  # bundled wheels for other platforms or Pythons
 
 
+def _shared_versions(site: Path | None) -> dict[str, str]:
+    """What Blender's shared site-packages holds, read again only when it changed
+    (the view asks at every Preferences redraw)."""
+    try:
+        stamp = site.stat().st_mtime_ns if site is not None else 0
+    except OSError:
+        return {}
+    return dict(_read_shared(str(site), stamp)) if site is not None else {}
+
+
+@functools.lru_cache(maxsize=4)
+def _read_shared(site: str, _stamp: int) -> tuple[tuple[str, str], ...]:
+    return tuple(installed_versions(Path(site)).items())
+
+
 def infos(rt: Runtime) -> list[BundledInfo]:
     """Every installed extension that bundles wheels, by module name."""
-    shared = installed_versions(rt.shared_site) if rt.shared_site is not None else {}
+    shared = _shared_versions(rt.shared_site)
     return [
         BundledInfo(
             addon=addon,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,19 @@ def wheel_name_and_version(path: Path) -> tuple[str, str]:
     return str(name), str(version)
 
 
+def _fits(tags: Iterable[object]) -> bool:
+    return not set(sys_tags()).isdisjoint(tags)
+
+
+def wheel_fits(filename: str) -> bool:
+    """True if a wheel of this file name installs on this interpreter (pip judges by name)."""
+    try:
+        _name, _version, _build, tags = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        return False
+    return _fits(tags)
+
+
 def check_wheel(addon: str, wheel: object) -> Path:
     """A wheel file that exists and that this interpreter can install."""
     if not isinstance(wheel, (str, os.PathLike)):
@@ -112,8 +126,7 @@ def check_wheel(addon: str, wheel: object) -> Path:
         raise InvalidRequirementError(
             f"iienv: add-on {addon!r}: {path.name!r} is not a wheel file name ({exc})"
         ) from None
-    supported = set(sys_tags())
-    if not supported & set(tags):
+    if not _fits(tags):
         best = next(iter(sys_tags()))
         raise InvalidRequirementError(
             f"iienv: add-on {addon!r}: wheel {path.name!r} does not fit this Blender's Python "

@@ -145,6 +145,9 @@ def story(say: Callable[[str], None], wheelhouse: Path, out: Path) -> None:
     assert NEWER not in [e.addon for e in prefs.environments()], "environment not removed"
     assert not home.exists(), "environment files left behind"
     say("bw_newer uninstalled: its environment is removed")
+    # Blender re-synced its shared wheels: the view reads them again (not a stale copy)
+    shared_now = {i.addon: i for i in prefs.bundled_wheels()}[OLDER].shared
+    assert shared_now == {"numpy": UPDATE_NUMPY, "six": "1.16.0"}, shared_now
 
     disable("iienv")
     say(f"iienv disabled: bw_older gets {got(OLDER)} again (Blender's behaviour)")
