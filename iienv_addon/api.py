@@ -293,14 +293,16 @@ def poll_watchers() -> list[ReloadReport]:
 def activated(addon: str) -> Scope:
     """``with iienv.activated(__package__):`` runs the block as ``addon``'s code.
 
-    For code paths iienv cannot see: callbacks handed to other libraries,
-    msgbus notifications, threads the add-on starts, handlers it appends at run
-    time. Every by-name lookup in the block (imports, ``importlib``, compiled
-    code importing at call time) gets the add-on's environment for the names it
-    provides. No lock is held: the block may run long, start threads and wait
-    for them. Blender's doors into the add-on (its operators, panels, property
-    callbacks, handlers and timers registered in ``register()``) are entered
-    this way already.
+    The add-on's own code needs no block: however Blender, a script or another
+    add-on calls it (operators, handlers, timers, drivers, draw callbacks,
+    msgbus, threads), its lookups are its environment's. The block is for code
+    that is not the add-on's but should run as if it were: a script that calls
+    an environment's compiled functions directly, or a library that calls back
+    into the environment's compiled code from its own Python frames. Every
+    by-name lookup in the block (imports, ``importlib``, compiled code
+    importing at call time, ``sys.modules``) gets the add-on's environment for
+    the names it provides. Other threads see nothing of it and no lock is
+    held: the block may run long, start threads and wait for them.
     """
     rt = runtime()
     return rt.manager.activated(_env_for(rt, addon))

@@ -12,24 +12,20 @@ from . import api, operators, preferences
 from .core import Environment, IienvError, Manager
 from .core.caller import MARKER
 from .declarations import read_declaration, scan
-from .doors import Doors
 from .extension_wheels import discover, follow_repos, judge_all, let_go_all, take_back
 from .host import BlenderHost, addon_folders, environments_root, shared_site_packages
 from .runtime import Runtime
 
 _manager: Manager | None = None
-_doors: Doors | None = None
 _CLASSES = (*operators.CLASSES, *preferences.CLASSES)
 
 
 def register(package: str, package_module: object) -> None:
-    global _manager, _doors
+    global _manager
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
     _manager = Manager(environments_root(package))
     _manager.enable()
-    _doors = Doors(_manager)
-    _doors.install()
     runtime = api.start(_manager, BlenderHost())
     if package != "iienv":
         sys.modules.setdefault("iienv", package_module)  # type: ignore[arg-type]
@@ -144,7 +140,7 @@ def _attach_late(runtime: Runtime) -> None:
 
 
 def unregister(package: str) -> None:
-    global _manager, _doors
+    global _manager
     operators.stop_timer()
     while _on_repos_changed in _repos_handler():
         _repos_handler().remove(_on_repos_changed)
@@ -153,9 +149,6 @@ def unregister(package: str) -> None:
     handed_back = let_go_all(api._runtime) if api._runtime is not None else []
     host = api._runtime.host if api._runtime is not None else None
     api.stop()
-    if _doors is not None:
-        _doors.uninstall()
-        _doors = None
     if _manager is not None:
         # Break manager -> discovery -> runtime -> manager: objects of iienv that
         # live on until interpreter finalization hang the bpy module at exit.

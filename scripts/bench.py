@@ -118,9 +118,9 @@ def door_child(site: str, work: str, n: int) -> dict[str, float]:
     modules out of sys.modules and puts them back (the colliding case).
     """
     import numpy  # noqa: F401  (the host's: colliding names to stash per call)
+    from iienv_addon.core.door import make_door
 
     from iienv_addon.core import Manager
-    from iienv_addon.core.door import make_door
 
     owner = Path(work) / "addons" / "door_owner"
     owner.mkdir(parents=True, exist_ok=True)

@@ -5,16 +5,9 @@ The finder claims these names:
 * while an environment is activated (on the activating thread), the
   environment's top-level names and everything below them, found in its site
   dir;
-* outside an activation, a name the *calling* environment provides (caller.py:
-  the innermost frame that is not import machinery). This is how by-name
-  imports that bypass ``__import__`` — Cython's function-level imports,
-  ``PyImport_ImportModule`` from compiled code, the standard library's own
-  ``__import__`` calls on an add-on's behalf — reach the environment when the
-  name is absent from ``sys.modules``. The module (imported into the
-  environment first if need be) is handed over once and taken out of
-  ``sys.modules`` again at the thread's next event (a transient alias);
-* a host module a live scope took out of ``sys.modules`` (scope.py), for
-  everybody who is not that environment's code, again as a transient alias;
+* outside an activation, nothing else: a name the calling environment
+  provides is loaded in the environment before importlib asks any finder
+  (module_view.py routes ``sys.modules`` lookups and ``_find_and_load``);
 * always, the packages of an environment's *owners* (the add-ons that use it),
   found by the finders after this one, so that their ``import`` statements use
   the environment even when the add-on itself was imported by
@@ -36,15 +29,14 @@ from collections.abc import Callable, Iterator, Sequence
 from importlib.machinery import ExtensionFileLoader, ModuleSpec, PathFinder
 from importlib.metadata import DistributionFinder, MetadataPathFinder
 from pathlib import Path
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any, Protocol
 
-from .caller import MARKER, calling_env
+from .caller import MARKER
 from .environment import LOADED_LIBRARY_DIRS, BrokenEnvironment, Environment
-from .errors import DamagedStateError, EnvironmentPurgedError
+from .errors import DamagedStateError
 from .exclusive import EXCLUSIVE, check_exclusive, host_has
 from .overlay import Overlay
-from .scope import Stash
 from .sys_state import env_path_entries
 
 __iienv_machinery__ = True
@@ -63,8 +55,7 @@ class Environments(Protocol):
     def owner_env(self, module_name: str) -> Environment | None: ...
     def environments(self) -> list[Environment]: ...
     def broken_owner(self, module_name: str) -> BrokenEnvironment | None: ...
-    def import_in(self, env: Environment, name: str) -> ModuleType: ...
-    def hand_over(self, name: str, module: ModuleType) -> None: ...
+    def caller(self, frame: FrameType | None) -> Environment | None: ...
 
 
 class EnvLoader:
@@ -113,37 +104,12 @@ def _generation_of(env: Environment, origin: str | None) -> Path:
     return env.site_dir
 
 
-class ExistingModuleLoader:
-    """Hands an already loaded module to ``_find_and_load`` without running it again.
-
-    importlib writes the spec it was given onto the module; the module's own
-    spec is put back before anything else can see it. The module must not be
-    in ``sys.modules`` before importlib puts it there: ``_find_spec`` would
-    then return the module's own spec ("the parent import may have already
-    imported this module") and run it a second time. So it is handed over
-    (``on_loaded``, which arranges its removal) only once importlib has.
-    """
-
-    def __init__(self, module: ModuleType, on_loaded: Callable[[str, ModuleType], None]) -> None:
-        self.module = module
-        self.spec = getattr(module, "__spec__", None)
-        self._on_loaded = on_loaded
-
-    def create_module(self, spec: ModuleSpec) -> ModuleType:
-        return self.module
-
-    def exec_module(self, module: ModuleType) -> None:
-        module.__spec__ = self.spec
-        self._on_loaded(module.__name__ if self.spec is None else self.spec.name, module)
-
-
 class IienvFinder:
     """Meta path finder for activated environments, calling environments and owners."""
 
-    def __init__(self, envs: Environments, overlay: Overlay, stash: Stash) -> None:
+    def __init__(self, envs: Environments, overlay: Overlay) -> None:
         self._envs = envs
         self._overlay = overlay
-        self._stash = stash
 
     def __repr__(self) -> str:
         return f"<iienv finder for {self._envs.root}>"
@@ -159,9 +125,11 @@ class IienvFinder:
             added = env_path_entries(env)
             if fullname in overlay.active_tops():
                 if fullname in EXCLUSIVE:
-                    stashed = [*overlay.active_stash(), *self._stash.modules]
                     check_exclusive(
-                        fullname, env, self._envs.environments(), host_has(fullname, stashed)
+                        fullname,
+                        env,
+                        self._envs.environments(),
+                        host_has(fullname, overlay.active_stash()),
                     )
                 spec = PathFinder.find_spec(fullname, [*added, str(env.site_dir)], target)
                 return _wrap(spec, env)
@@ -171,11 +139,6 @@ class IienvFinder:
                     return _wrap(spec, env)
         elif env is not None and fullname.partition(".")[0] in overlay.active_tops():
             return _wrap(PathFinder.find_spec(fullname, path, target), env)
-        if env is None:
-            served = self._serve(fullname)
-            if served is not None:
-                return served
-            self._stash.loads += 1
         owner_env = self._envs.owner_env(fullname)
         if owner_env is None:
             broken = self._envs.broken_owner(fullname)
@@ -196,24 +159,6 @@ class IienvFinder:
                     loader.after_exec = lambda module: loaded(env_of_owner, module)
             return spec
         return None
-
-    def _serve(self, fullname: str) -> ModuleSpec | None:
-        """An environment's module for its own code, or a stashed host module for others."""
-        caller = calling_env(sys._getframe(1), self._envs.known)
-        if caller is not None and caller.provides(fullname):
-            if caller.removed:
-                raise EnvironmentPurgedError.importing(caller.name, fullname)
-            module = self._envs.import_in(caller, fullname)
-        else:
-            stashed = self._stash.modules.get(fullname)
-            if stashed is None:
-                return None
-            module = stashed
-        return ModuleSpec(
-            fullname,
-            ExistingModuleLoader(module, self._envs.hand_over),  # type: ignore[arg-type]
-            is_package=hasattr(module, "__path__"),
-        )
 
     def _find_after_me(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None
@@ -236,7 +181,7 @@ class IienvFinder:
         self, context: DistributionFinder.Context | None = None
     ) -> Iterator[Any]:
         """The calling environment's distributions, so its metadata wins."""
-        env = self._overlay.active_env() or calling_env(sys._getframe(1), self._envs.known)
+        env = self._envs.caller(sys._getframe(1))
         if env is None:
             return iter(())
         name = getattr(context, "name", None)

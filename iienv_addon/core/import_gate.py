@@ -22,6 +22,11 @@ blocked on a module lock this thread holds, are not waited for), lays the
 environment out, and opens the gate again. Activations alternate fairly
 with the loads that queued at the gate meanwhile.
 
+The same replacement first lets an environment's code load what its
+environment provides inside the environment (module_view.py): that is where
+a compiled import of a name missing from the caller's view of
+``sys.modules`` arrives.
+
 The replacement is compiled with importlib's own file name so that CPython
 trims it from tracebacks as it trims importlib's frames (``remove_importlib_frames``).
 There is one gate per process; each enabled manager installs it and the last
@@ -31,11 +36,14 @@ one out restores the original ``_find_and_load``.
 from __future__ import annotations
 
 import importlib._bootstrap as _bootstrap
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from .module_view import VIEWS
 
 __iienv_machinery__ = True
 
@@ -49,6 +57,9 @@ FAIR_SHARE_MAX_SECONDS = 0.05
 
 _WRAPPER_SOURCE = """
 def _find_and_load(name, import_):
+    module = load_for_caller(name, getframe(1))
+    if module is not None:
+        return module
     enter()
     try:
         return original(name, import_)
@@ -97,6 +108,8 @@ class ImportGate:
             "enter": self._enter,
             "leave": self._leave,
             "original": original,
+            "load_for_caller": VIEWS.load_for_caller,
+            "getframe": sys._getframe,
         }
         code = compile(_WRAPPER_SOURCE, "<frozen importlib._bootstrap>", "exec")
         exec(code, namespace)

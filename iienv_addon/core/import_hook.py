@@ -1,4 +1,4 @@
-"""Each environment's ``__import__``, and transient aliases for C-API callers.
+"""Each environment's ``__import__``.
 
 Modules an environment loads get a builtins dict of their own whose
 ``__import__`` is made here, so code outside environments keeps CPython's
@@ -7,88 +7,26 @@ native import fast path and ``builtins.__import__`` is never replaced.
 ``PyImport_Import`` (behind ``PyImport_ImportModule``, which numpy's compiled
 code uses for its lazy imports) calls ``__import__`` of the top Python frame
 with ``fromlist`` an empty *list*, throws the result away and then reads
-``sys.modules[name]`` itself. For that caller the environment's module is left
-in ``sys.modules`` and taken away again at the thread's next profiler event.
+``sys.modules[name]`` itself: that read is answered for the environment by
+``sys.modules``' own routing (module_view.py), so the hook only has to make
+sure the environment has loaded the module.
 """
 
 from __future__ import annotations
 
 import builtins
 import importlib._bootstrap as _bootstrap
-import sys
-import threading
 from collections.abc import Callable, Sequence
-from types import FrameType, ModuleType
+from types import ModuleType
 from typing import Any
 
-from .caller import MACHINERY
 from .environment import Environment
 from .errors import EnvironmentPurgedError
 from .overlay import Overlay
 
 ImportFunction = Callable[..., ModuleType]
 
-_MISSING: Any = object()
-_BOOTSTRAP_GLOBALS = (_bootstrap.__dict__, sys.modules["importlib._bootstrap_external"].__dict__)
-
 __iienv_machinery__ = True
-
-
-class TransientAliases:
-    """``sys.modules`` entries that live only until the caller has read them."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def _pending(self) -> list[tuple[str, ModuleType, Any]]:
-        pending = getattr(self._local, "pending", None)
-        if pending is None:
-            pending = self._local.pending = []
-        return pending
-
-    def add(self, name: str, module: ModuleType) -> None:
-        modules = sys.modules
-        previous = modules.get(name, _MISSING)
-        if previous is module:
-            return
-        modules[name] = module
-        self.track(name, module, previous)
-
-    def track(self, name: str, module: ModuleType, previous: Any = _MISSING) -> None:
-        """Take ``module`` (already in ``sys.modules``) out again at the next event."""
-        pending = self._pending()
-        pending.append((name, module, previous))
-        if len(pending) == 1 and sys.getprofile() is None:
-            # A profiler that is already set is left alone; the alias then
-            # lives until this thread's next environment import (flush()).
-            sys.setprofile(self._on_event)
-
-    def _on_event(self, frame: FrameType, event: str, arg: object) -> None:
-        namespace = frame.f_globals
-        if MACHINERY in namespace or namespace is _BOOTSTRAP_GLOBALS[0]:
-            return  # iienv's or importlib's frames, still on the way back to the caller
-        if namespace is _BOOTSTRAP_GLOBALS[1]:
-            return
-        self.flush()
-
-    def flush(self) -> None:
-        """Remove this thread's aliases, restoring what they covered."""
-        pending = getattr(self._local, "pending", None)
-        if not pending:
-            return  # (the profile callback is only set while something is pending)
-        if sys.getprofile() == self._on_event:
-            sys.setprofile(None)
-        modules = sys.modules
-        while pending:
-            name, module, previous = pending.pop()
-            if modules.get(name) is module:
-                if previous is _MISSING:
-                    del modules[name]
-                else:
-                    modules[name] = previous
-
-    def pending_names(self) -> list[str]:
-        return [name for name, _, _ in getattr(self._local, "pending", None) or ()]
 
 
 def make_builtins(hook: ImportFunction) -> dict[str, Any]:
@@ -101,7 +39,6 @@ def make_builtins(hook: ImportFunction) -> dict[str, Any]:
 def make_import(
     env: Environment,
     overlay: Overlay,
-    aliases: TransientAliases,
     original: ImportFunction,
 ) -> ImportFunction:
     """Build the ``__import__`` that code loaded by ``env`` calls."""
@@ -122,7 +59,6 @@ def make_import(
             return original(name, globals, locals, fromlist, level)
         if env.removed:
             raise EnvironmentPurgedError.importing(env.name, name)
-        aliases.flush()
         if fromlist is None:
             fromlist = ()
         if level:
@@ -134,24 +70,15 @@ def make_import(
             absolute = name
         if absolute.partition(".")[0] not in env.top_names:
             return original(name, globals, locals, fromlist, level)
-        c_api_caller = fromlist.__class__ is list and not fromlist
         cached = table.get(absolute)
         if cached is not None:
-            if c_api_caller:
-                aliases.add(absolute, cached)
-                return cached
             if not fromlist:
                 if not level and absolute in plain:
                     return plain[absolute]
             elif _fromlist_present(cached, fromlist):
                 return cached
         with overlay.activated(env):
-            result = original(name, globals, locals, fromlist, level)
-        if c_api_caller:
-            module = table.get(absolute)
-            if module is not None:
-                aliases.add(absolute, module)
-        return result
+            return original(name, globals, locals, fromlist, level)
 
     def __import__(
         name: str,

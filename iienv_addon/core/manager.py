@@ -38,17 +38,17 @@ from .errors import (
 )
 from .finder import IienvFinder
 from .import_gate import GATE
-from .import_hook import TransientAliases, make_builtins, make_import
+from .import_hook import make_builtins, make_import
 from .installer import InstallJob, ProgressCallback, commit_generation
 from .layout import TRASH_PREFIX, clear_debris, new_dir_name
 from .locks import BusyError, Locks
+from .module_view import VIEWS
 from .names import check_env_name, check_module_name, check_owner_name
 from .overlay import Overlay
 from .purge import PurgeResult, purge_environment
 from .requirements import check_request
 from .routing import Routing
-from .scope import Scope, Scopes, Stash
-from .threads import THREAD_SCOPES
+from .scope import Scope, Scopes
 from .warmup import WARMERS
 
 __iienv_machinery__ = True
@@ -76,19 +76,16 @@ class Manager:
         # discover_owner(name) may create an environment for a package imported
         # for the first time that is not owned yet (a host finding declarations).
         self.discover_owner: Callable[[str], Environment | None] | None = None
-        # owner_loaded(env, module) runs right after an owner package's code ran
-        # (a host wraps the doors through which it enters the add-on).
+        # owner_loaded(env, module) runs right after an owner package's code ran.
         self.owner_loaded: Callable[[Environment, ModuleType], None] | None = None
         self.root.mkdir(parents=True, exist_ok=True)
         self._envs: dict[str, Environment] = {}
         self._by_id: dict[int, Environment] = {}
         self._overlay = Overlay(before_lay=self._before_lay, before_collect=self._warm_env)
         self._warmed_global: set[str] = set()
-        self._aliases = TransientAliases()
-        self._stash = Stash(self._overlay.lock)
-        self._scopes = Scopes(self._stash, on_exit=self._aliases.flush)
-        self._finder = IienvFinder(self, self._overlay, self._stash)
-        self._routing = Routing(self._caller, self.import_in, self._overlay.activated)
+        self._scopes = Scopes()
+        self._finder = IienvFinder(self, self._overlay)
+        self._routing = Routing(self.caller, self.import_in, self._overlay.activated)
         self._original_import = builtins.__import__
         self._enabled = False
         self._locks = Locks(self.root)
@@ -110,10 +107,10 @@ class Manager:
         """Start routing owners' imports to their environments."""
         if self._enabled:
             return
+        VIEWS.register(self)  # first: refuses an interpreter it cannot route in
         sys.meta_path.insert(0, self._finder)
         self._routing.install()
         GATE.install()
-        THREAD_SCOPES.register(self._by_id, self.scope)
         self._enabled = True
         self._warm_global(None)
 
@@ -124,12 +121,11 @@ class Manager:
         results = {name: self.purge(name, report=False) for name in list(self._envs)}
         for env in list(self._envs.values()):  # nothing of them is loaded: let go
             self._let_go(env)
-        self._aliases.flush()
         self._routing.uninstall()
         GATE.uninstall()
-        THREAD_SCOPES.unregister(self._by_id)
         if self._finder in sys.meta_path:
             sys.meta_path.remove(self._finder)
+        VIEWS.unregister(self)
         self._enabled = False
         return results
 
@@ -323,24 +319,19 @@ class Manager:
     def activated(self, name: str | Environment) -> Scope:
         """Run the block as environment ``name``'s code: ``with manager.activated("a"): ...``.
 
-        Every by-name lookup made in the block — ``import`` statements,
-        ``importlib.import_module``, compiled code importing at call time,
-        unpickling — gets the environment's modules for the names it provides,
-        while another environment's code called from the block still gets its
-        own. No lock is held while the block runs (it may start threads, wait
-        for them, run for minutes); see scope.py.
+        The environment's own code needs no block: whoever calls it, its
+        lookups are its environment's (module_view.py). The block is for code
+        that is *not* the environment's but should run as if it were (a
+        script, a callback handed to a library): every by-name lookup made in
+        it — ``import`` statements, ``importlib.import_module``, compiled code
+        importing at call time, unpickling, reading ``sys.modules`` — gets the
+        environment's modules for the names it provides, while another
+        environment's code called from the block still gets its own. Other
+        threads see nothing of it and no lock is held while the block runs
+        (it may start threads, wait for them, run for minutes); see scope.py.
         """
         env = self.get(name)
-        return Scope(self._scopes, env, explicit=True)
-
-    def scope(self, name: str | Environment) -> Scope:
-        """The scope a host enters where it hands control to an owner's code (a door).
-
-        Unlike ``activated``, code of the block that is not the environment's
-        (another add-on, Blender's own scripts) keeps its own modules.
-        """
-        env = self.get(name)
-        return Scope(self._scopes, env, explicit=False)
+        return Scope(self._scopes, env)
 
     def import_module(self, name: str | Environment, module: str) -> ModuleType:
         """Import ``module`` as code of environment ``name`` would."""
@@ -368,10 +359,6 @@ class Manager:
                 name=module,
             )
         return found
-
-    def hand_over(self, name: str, module: ModuleType) -> None:
-        """``module``, just put in ``sys.modules`` by importlib, leaves at the next event."""
-        self._aliases.track(name, module)
 
     def start_install(
         self,
@@ -489,10 +476,9 @@ class Manager:
         env = self.get(name)
         self._wait_for_imports_of(env)
         with self._locks.holding(env.name, "purged", wait=PURGE_WAIT_SECONDS), self._overlay.lock:
-            self._aliases.flush()
             used = self._used_elsewhere(env)
             result = purge_environment(env, owners, used, report, fresh_copy)
-            self._stash.forget(env)
+            VIEWS.refresh()
             if not (env.home / STATE_FILE).is_file():  # another Blender removed it meanwhile
                 self._unregister(env)
             self._let_go(env)  # nothing of it is loaded now
@@ -566,17 +552,19 @@ class Manager:
         return None
 
     def _register(self, env: Environment) -> None:
-        hook = make_import(env, self._overlay, self._aliases, self._original_import)
+        hook = make_import(env, self._overlay, self._original_import)
         env.builtins = make_builtins(hook)
         self._envs[env.name] = env
         self._by_id[id(env)] = env
         self._hold_current(env)
+        VIEWS.refresh()
 
     def _unregister(self, env: Environment) -> None:
         """Forget ``env`` in this process; code it loaded can no longer import."""
         env.removed = True
         del self._envs[env.name]
         del self._by_id[id(env)]
+        VIEWS.refresh()
 
     def _let_go(self, env: Environment) -> None:
         """Release every lease this process holds on ``env``'s generations."""
@@ -645,6 +633,7 @@ class Manager:
 
     def _committed(self, env: Environment, site_dir: Path) -> Path:
         self._hold_current(env)
+        VIEWS.refresh()  # the new generation may provide more top-level names
         return site_dir
 
     def _before_lay(self, env: Environment) -> None:
@@ -689,12 +678,20 @@ class Manager:
                 env.warmed.add(name)
                 warmer(module, False)
 
-    def _caller(self, frame: FrameType | None) -> Environment | None:
-        """The environment on whose behalf a run-time lookup is made (routing.py)."""
+    def caller(self, frame: FrameType | None) -> Environment | None:
+        """The environment on whose behalf code at ``frame`` runs, if any (caller.py)."""
         active = self._overlay.active_env()
         if active is not None:
             return active
         return calling_env(frame, self._by_id, self._scopes.explicit())
+
+    def top_names(self) -> frozenset[str]:
+        """Every top-level name an environment here provides (module_view.py)."""
+        names: set[str] = set()
+        for env in list(self._envs.values()):
+            names |= env.top_names
+            names |= env.extra_tops
+        return frozenset(names)
 
 
 def _overlapping(owner: str, others: frozenset[str]) -> str | None:

@@ -7,10 +7,14 @@ environment's top-level names, lays the environment's table over
 ``sys.modules``, lets CPython's own machinery run, then moves every module that
 belongs to the environment back into its table and restores the stash.
 
-The overlay is visible process-wide while it is active. Activations are
-serialised by one lock, and the outermost activation closes the import gate
-(import_gate.py) once no other thread is in the middle of a load, so that no
-other thread runs a module body while foreign entries are laid out.
+The overlay is in the one ``sys.modules`` while it is active. Activations
+are serialised by one lock, and the outermost activation closes the import
+gate (import_gate.py) once no other thread is in the middle of a load, so
+that no other thread runs a module body while foreign entries are laid out.
+Code that is already running on other threads keeps reading what it read
+before: the layer is announced to ``sys.modules``' routing (module_view.py)
+with the entries it covers *before* the dict changes, and withdrawn only
+after the dict holds them again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from types import ModuleType
 from .environment import Environment
 from .errors import IienvError
 from .import_gate import GATE
+from .module_view import VIEWS, _Laid
 from .state_dicts import ModuleCaches
 from .sys_state import SysSnapshot, collect_sys, lay_sys
 
@@ -49,6 +54,7 @@ class _Layer:
     before: set[str] = field(default_factory=set)
     cache_stash: dict[str, object] | None = None
     sys: SysSnapshot = field(default_factory=SysSnapshot)
+    laid: _Laid | None = None
 
 
 LayerHook = Callable[[Environment], None]
@@ -151,10 +157,12 @@ def _lay(env: Environment) -> _Layer:
     modules = sys.modules
     tops = env.top_names | env.extra_tops
     layer = _Layer(env, tops)
-    stash = layer.stash
-    for name in list(modules):
-        if name.partition(".")[0] in tops:
-            stash[name] = modules.pop(name)
+    # (dict.items: the routed view would answer for this thread's caller)
+    stash = {name: module for name, module in dict.items(modules) if name.partition(".")[0] in tops}
+    layer.stash = stash
+    layer.laid = VIEWS.lay(tops, stash)  # before the dict changes: others keep seeing this
+    for name in stash:
+        del modules[name]
     modules.update(env.modules)
     layer.before = set(modules)
     return layer
@@ -190,6 +198,8 @@ def _collect(layer: _Layer) -> None:
     if strays:
         layer.env.extra_tops = layer.env.extra_tops | {n.partition(".")[0] for n in strays}
         layer.tops = layer.tops | layer.env.extra_tops
+        if layer.laid is not None:
+            VIEWS.widen(layer.laid, layer.tops)
     tops = layer.tops
     collected: dict[str, ModuleType] = {}
     for name in list(modules):
@@ -201,3 +211,5 @@ def _collect(layer: _Layer) -> None:
     table.update(collected)
     layer.env.reindex()
     modules.update(layer.stash)
+    if layer.laid is not None:
+        VIEWS.lift(layer.laid)  # the dict holds what it held before: nothing to announce

@@ -4,8 +4,8 @@
 
 Two environments (old and new) each get an add-on package whose code is the
 entry's probe. The host's own copy is imported first where the host has one.
-Each probe runs several times, alternating between the environments, inside
-the scope Blender's doors enter; then the old environment is purged, its
+Each probe runs several times, alternating between the environments, called
+from this global code with nothing around it; then the old environment is purged, its
 add-on imported again and probed again. The outcome (or the error a user
 would see, with its type) is printed as the last line.
 """
@@ -79,15 +79,13 @@ def run_side_by_side(manager: Manager, outcome: dict[str, Any]) -> None:
     results: dict[str, list[Any]] = {"old": [], "new": []}
     for _ in range(ROUNDS):
         for side in ("old", "new"):
-            with manager.scope(side):
-                results[side].append(modules[side].run())
+            results[side].append(modules[side].run())
     outcome["old"], outcome["new"] = results["old"][0], results["new"][0]
     outcome["stable"] = all(r == results[s][0] for s in results for r in results[s])
     outcome["stage"] = "purge"
     outcome["purged_modules"] = len(manager.purge("old"))
     again = importlib.import_module("corpus_old")
-    with manager.scope("old"):
-        outcome["after_purge"] = again.run()
+    outcome["after_purge"] = again.run()
 
 
 def run_exclusive(manager: Manager, outcome: dict[str, Any]) -> None:
@@ -96,8 +94,7 @@ def run_exclusive(manager: Manager, outcome: dict[str, Any]) -> None:
 
     outcome["stage"] = "import"
     old = importlib.import_module("corpus_old")
-    with manager.scope("old"):
-        first = [old.run() for _ in range(ROUNDS)]
+    first = [old.run() for _ in range(ROUNDS)]
     try:
         importlib.import_module("corpus_new")
     except ExclusivePackageError as exc:
@@ -107,12 +104,10 @@ def run_exclusive(manager: Manager, outcome: dict[str, Any]) -> None:
     outcome["stage"] = "purge"
     outcome["purged_modules"] = len(manager.purge("old"))
     new = importlib.import_module("corpus_new")
-    with manager.scope("new"):
-        second = [new.run() for _ in range(ROUNDS)]
+    second = [new.run() for _ in range(ROUNDS)]
     manager.purge("new")
     again = importlib.import_module("corpus_old")
-    with manager.scope("old"):
-        outcome["after_purge"] = again.run()
+    outcome["after_purge"] = again.run()
     outcome["old"], outcome["new"] = first[0], second[0]
     outcome["stable"] = all(r == first[0] for r in first) and all(r == second[0] for r in second)
 

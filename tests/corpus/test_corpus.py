@@ -1,8 +1,8 @@
 """The compatibility corpus in plain Python (see catalog.py): one fresh interpreter per package.
 
 Each package runs in two environments side by side (beside the host's copy
-where it has one), at run time, alternating, inside the scope Blender's
-doors enter; then one environment is purged and its add-on imported again.
+where it has one), at run time, alternating, called from global code with
+nothing around it; then one environment is purged and its add-on imported again.
 Outcomes are written to build/corpus-results-cpXY.json, from which
 ``make corpus-table`` writes the README's table.
 """

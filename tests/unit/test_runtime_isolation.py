@@ -174,17 +174,19 @@ def test_cython_call_time_imports(world) -> None:
     assert (version, compiled, x, title) == ("1.10.22", True, 4, "Model")
     assert "pydantic" not in sys.modules
 
-    # The host has numpy.linalg: only a scope (Blender's doors, or activated())
-    # makes the compiled lookup miss and reach the environment.
-    gen_env = env("rt_gen")
+    # The host has numpy.linalg too. Called from global code (this test), with no
+    # door and no block: the compiled lookup is the add-on's because its frame asks.
+    env("rt_gen")
     module = importlib.import_module("rt_gen")
-    with manager.scope(gen_env):
-        assert module.run() == (3, 2)
-        assert "numpy" not in sys.modules  # the host's is stashed while the scope runs
-    assert sys.modules["numpy"] is host_numpy
+    assert module.run() == (3, 2)
+    assert sys.modules["numpy"] is host_numpy  # nothing was taken out for the call
     assert sys.modules["numpy.linalg"] is host_numpy.linalg
+    # and global code's own compiled call-time imports get the host's modules
+    rng = host_numpy.random.default_rng(1)
+    assert rng.multivariate_normal([0.0, 0.0], [[1.0, 0.0], [0.0, 1.0]], size=2).shape == (2, 2)
     with manager.activated("rt_gen"):
         assert module.run() == (3, 2)
+        assert sys.modules["numpy"] is not host_numpy  # the block reads the add-on's
     assert sys.modules["numpy"] is host_numpy
 
 

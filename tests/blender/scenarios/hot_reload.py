@@ -96,7 +96,7 @@ def main() -> None:
     assert not bpy.app.timers.is_registered(saved_timer)
     handlers = bpy.app.handlers.depsgraph_update_post
     mine = [h for h in handlers if getattr(h, "__module__", "") == "hot_addon"]
-    # (Blender calls the handler through iienv's door into the add-on's environment)
+    # (Blender calls the handler; its frame makes its lookups the add-on's environment's)
     assert len(mine) == 1 and mine[0].__wrapped__ is sys.modules["hot_addon"].on_depsgraph
 
     # 2: change the declared numpy version: installed, then the add-on reloads on it.
