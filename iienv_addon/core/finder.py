@@ -149,7 +149,16 @@ class IienvFinder:
         if owner_env is not None:
             prepare = self._envs.prepare_owner
             if prepare is not None and fullname in owner_env.owners:
-                prepare(owner_env)
+                try:
+                    prepare(owner_env)
+                except ImportError as exc:
+                    # What Blender's addon_utils.enable reads of an import error:
+                    # ``name`` (it concatenates it) and ``msg``.
+                    if exc.name is None:
+                        exc.name = fullname
+                    if exc.msg is None:
+                        exc.msg = str(exc)
+                    raise
             spec = _wrap(self._find_after_me(fullname, path, target), owner_env)
             loaded = self._envs.owner_loaded
             if loaded is not None and fullname in owner_env.owners and spec is not None:
