@@ -151,7 +151,8 @@ def register():
     setattr(bpy.types.Scene, NAME + "_value", bpy.props.IntProperty(get=get_value))
     setattr(bpy.types.Scene, NAME + "_edit", bpy.props.IntProperty(update=on_update))
     handlers = bpy.app.handlers.frame_change_post
-    handlers += [on_frame, LISTENER.on_frame, LISTENER, functools.partial(tagged, "handler: partial")]
+    handlers += [on_frame, LISTENER.on_frame, LISTENER]
+    handlers.append(functools.partial(tagged, "handler: partial"))
     bpy.app.timers.register(TIMER_PARTIAL, first_interval=100.0)
     bpy.app.timers.register(TIMER_METHOD, first_interval=100.0)
     bpy.app.driver_namespace[NAME + "_fn"] = driver_fn
@@ -261,7 +262,7 @@ def main() -> None:
     assert rng.multivariate_normal([0.0], [[1.0]], size=2).shape == (2, 1)
     assert pickle.loads(pickle.dumps(blender_numpy.arange(3))).tolist() == [0, 1, 2]
 
-    for name, module in modules.items():
+    for name in modules:
         assert getattr(bpy.ops.iienv_ep, name.removeprefix("iienv_ep_") + "_probe")() == {
             "FINISHED"
         }
@@ -269,7 +270,7 @@ def main() -> None:
         setattr(scene, name + "_edit", 3)
     scene.frame_set(5)  # handlers (the late lambdas too) and drivers, called by Blender
     assert tuple(cube.location)[:2] == (5.0, 5.0), tuple(cube.location)
-    for name, module in modules.items():
+    for module in modules.values():
         assert bpy.app.timers.is_registered(module.TIMER_PARTIAL)  # the object Blender holds
         assert bpy.app.timers.is_registered(module.TIMER_METHOD)
         module.TIMER_PARTIAL()

@@ -64,7 +64,8 @@ def install_fails_offline() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "src"
         source.mkdir()
-        (source / "__init__.py").write_text("def register():\n    pass\n\ndef unregister():\n    pass\n")
+        code = "def register():\n    pass\n\n\ndef unregister():\n    pass\n"
+        (source / "__init__.py").write_text(code)
         manifest = Path(tmp) / "blender_manifest.toml"
         manifest.write_text(
             'schema_version = "1.0.0"\nid = "iienv_no_wheel"\nversion = "1.0.0"\n'
