@@ -18,22 +18,14 @@ from .errors import InvalidRequirementError
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
-try:  # pip vendors packaging; Blender ships pip, so this is always there when pip is
-    from pip._vendor.packaging.requirements import InvalidRequirement, Requirement
-    from pip._vendor.packaging.tags import sys_tags
-    from pip._vendor.packaging.utils import (
-        InvalidWheelFilename,
-        canonicalize_name,
-        parse_wheel_filename,
-    )
-except ImportError:  # pragma: no cover - a Python without pip cannot install anyway
-    from packaging.requirements import InvalidRequirement, Requirement  # type: ignore
-    from packaging.tags import sys_tags  # type: ignore
-    from packaging.utils import (  # type: ignore
-        InvalidWheelFilename,
-        canonicalize_name,
-        parse_wheel_filename,
-    )
+# A private copy (see _vendor/__init__.py): never pip's, never a global ``packaging``.
+from ._vendor.packaging.requirements import InvalidRequirement, Requirement
+from ._vendor.packaging.tags import sys_tags
+from ._vendor.packaging.utils import (
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_wheel_filename,
+)
 
 __all__ = [
     "CheckedRequest",

@@ -25,6 +25,7 @@ time and uses Blender's numpy.
 """
 
 import importlib
+import importlib.util
 import pickle
 import sys
 import textwrap
@@ -236,6 +237,7 @@ def first_time_submodules() -> list[str]:
 def main() -> None:
     import numpy as blender_numpy
 
+    before = set(sys.modules)
     addons = install_legacy(names=())
     write_addons(addons)
     enable("iienv")
@@ -304,6 +306,14 @@ def main() -> None:
     assert sys.modules["numpy.linalg"] is blender_numpy.linalg
     assert blender_numpy.__version__ == BLENDER_NUMPY
     assert threading.active_count() == 1, threading.enumerate()
+    # iienv added no third-party module to Blender's process (two installs ran), so a
+    # later `import setuptools` by anyone behaves as without iienv (pip's import breaks it)
+    third_party = ("pip", "setuptools", "_distutils_hack", "packaging", "pkg_resources")
+    assert not {n for n in set(sys.modules) - before if n.partition(".")[0] in third_party}
+    if importlib.util.find_spec("setuptools") is not None:
+        import setuptools
+
+        assert setuptools.__file__
     disable(PLAIN)
     disable("iienv")
     assert type(sys.modules) is dict
