@@ -97,7 +97,7 @@ def main() -> None:
     handlers = bpy.app.handlers.depsgraph_update_post
     mine = [h for h in handlers if getattr(h, "__module__", "") == "hot_addon"]
     # (Blender calls the handler; its frame makes its lookups the add-on's environment's)
-    assert len(mine) == 1 and mine[0].__wrapped__ is sys.modules["hot_addon"].on_depsgraph
+    assert mine == [sys.modules["hot_addon"].on_depsgraph]  # the new code's, as it appended it
 
     # 2: change the declared numpy version: installed, then the add-on reloads on it.
     (hot / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={UPDATE_NUMPY}"]\n')
