@@ -20,8 +20,10 @@ WHEELHOUSE_313 := wheelhouse/cp313
 HOST_NUMPY_311 := numpy==1.24.4
 HOST_NUMPY_313 := numpy==2.5.5
 
-# Which Python each Blender embeds (its bpy pin is in requirements/bpy-<version>.txt).
+# Which Python each Blender embeds (its bpy pin is in requirements/bpy-<version>.txt;
+# 4.3 is Debian trixie's binary, not a bpy).
 PYV_4.2 := 311
+PYV_4.3 := 313
 PYV_4.5 := 311
 PYV_5.0 := 311
 PYV_5.3 := 313
@@ -32,7 +34,7 @@ BPY_45 := .venv-bpy-4.5/bin/python
 BPY_53 := .venv-bpy-5.3/bin/python
 WHEELHOUSE := $(WHEELHOUSE_311)
 
-.PHONY: venv system-deps wheels build test test-311 test-313 test-blender bench lint demo \
+.PHONY: venv system-deps trixie wheels build test test-311 test-313 test-blender bench lint demo \
 	demo-core demo-extensions screenshot clean corpus-table stress
 .SECONDEXPANSION:
 
@@ -88,20 +90,32 @@ build: .venv-bpy-4.5/.stamp
 # Blender 4.5 and Debian's blender binary, then under 3.13 with Blender 5.3.
 test: lint test-311 test-313
 
+# (Debian's 3.4 binary embeds Python 3.11: its test runs in the 3.11 pass; trixie's 4.3
+# binary embeds 3.13: its event-loop test runs in the 3.13 pass.)
 test-311: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp system-deps
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_311)) IIENV_BPY_PYTHON=$(abspath $(BPY_45)) \
-		$(VENV_311)/bin/python -m pytest
+		$(VENV_311)/bin/python -m pytest --ignore=tests/trixie
 
-# (Debian's binary embeds Python 3.11: its test runs in the 3.11 pass.)
-test-313: $(VENV_313)/.host-numpy .venv-bpy-5.3/.stamp
+test-313: $(VENV_313)/.host-numpy .venv-bpy-5.3/.stamp trixie
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_313)) IIENV_BPY_PYTHON=$(abspath $(BPY_53)) \
 		$(VENV_313)/bin/python -m pytest --ignore=tests/blender/test_binary.py
 
-# The Blender suite against one Blender: make test-blender BLENDER=4.2|4.5|5.0|5.3
+# Debian trixie's blender 4.3.2 (Python 3.13) in a chroot, made once with debootstrap and
+# kept in IIENV_TRIXIE (default /var/cache/iienv/trixie), outside the checkout.
+trixie:
+	sh scripts/trixie_chroot.sh >/dev/null
+
+# The Blender suite against one Blender: make test-blender BLENDER=4.2|4.3|4.5|5.0|5.3
+# (4.3 is the trixie binary and its real event loop; the others Blender as a module).
+ifeq ($(BLENDER),4.3)
+test-blender: $(VENV_313)/.host-numpy trixie
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_313)) $(VENV_313)/bin/python -m pytest tests/trixie
+else
 test-blender: $$(VENV_$$(PYV))/.host-numpy .venv-bpy-$(BLENDER)/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_$(PYV))) \
 		IIENV_BPY_PYTHON=$(abspath .venv-bpy-$(BLENDER)/bin/python) \
 		$(VENV_$(PYV))/bin/python -m pytest tests/blender --ignore=tests/blender/test_binary.py
+endif
 
 # The long fault runs: 50 SIGKILLs per operation, 4 processes x 40 rounds (CI runs fewer).
 stress: $(VENV_311)/.host-numpy

@@ -64,13 +64,27 @@ class EnvLoader:
     def __init__(self, loader: Any, env: Environment) -> None:
         self.loader = loader
         self.env = env
-        # Called with the module once it ran (an owner package: the host wraps its doors).
+        # Called before the module is created (an owner package: its environment is
+        # installed first if it is declared but empty) and once it ran.
+        self.before_create: Callable[[], None] | None = None
         self.after_exec: Callable[[ModuleType], None] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.loader, name)
 
     def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        prepare, self.before_create = self.before_create, None
+        if prepare is not None:
+            try:
+                prepare()
+            except ImportError as exc:
+                # What Blender's addon_utils.enable reads of an import error: ``name``
+                # (it concatenates it) and ``msg``.
+                if exc.name is None:
+                    exc.name = spec.name
+                if exc.msg is None:
+                    exc.msg = str(exc)
+                raise
         if isinstance(self.loader, ExtensionFileLoader):
             generation = _generation_of(self.env, spec.origin)
             self.env.dirty_site_dirs.add(generation)
@@ -147,23 +161,18 @@ class IienvFinder:
         if owner_env is None and self._envs.discover_owner is not None:
             owner_env = self._envs.discover_owner(fullname)
         if owner_env is not None:
-            prepare = self._envs.prepare_owner
-            if prepare is not None and fullname in owner_env.owners:
-                try:
-                    prepare(owner_env)
-                except ImportError as exc:
-                    # What Blender's addon_utils.enable reads of an import error:
-                    # ``name`` (it concatenates it) and ``msg``.
-                    if exc.name is None:
-                        exc.name = fullname
-                    if exc.msg is None:
-                        exc.msg = str(exc)
-                    raise
             spec = _wrap(self._find_after_me(fullname, path, target), owner_env)
-            loaded = self._envs.owner_loaded
-            if loaded is not None and fullname in owner_env.owners and spec is not None:
-                loader = spec.loader
-                if isinstance(loader, EnvLoader):
+            loader = spec.loader if spec is not None else None
+            if isinstance(loader, EnvLoader) and fullname in owner_env.owners:
+                prepare = self._envs.prepare_owner
+                if prepare is not None:
+                    # Run by the loader, not here: CPython holds its global import
+                    # lock around every find_spec, and preparing may run pip for
+                    # minutes, during which no other thread could import anything.
+                    env_to_prepare = owner_env
+                    loader.before_create = lambda: prepare(env_to_prepare)
+                loaded = self._envs.owner_loaded
+                if loaded is not None:
                     env_of_owner = owner_env
                     loader.after_exec = lambda module: loaded(env_of_owner, module)
             return spec

@@ -184,6 +184,35 @@ class ImportGate:
                 else:
                     del self._parked[me]
 
+    @contextmanager
+    def stepped_out(self) -> Iterator[None]:
+        """The calling thread runs no module code for a while, though inside a load.
+
+        An add-on's environment is installed (pip, seconds to minutes) *during*
+        Blender's import of the add-on: without this, every other thread's
+        environment import would wait for that load to end and give up after
+        QUIESCE_GIVE_UP_SECONDS. Back from the install, the thread runs module
+        code again only while no other thread has an environment laid out.
+        """
+        me = _get_ident()
+        with self.parked():
+            yield
+        if self._closed_by not in (None, me) and self._depth.get(me):
+            self._wait_for_open(me)
+
+    def _wait_for_open(self, me: int) -> None:
+        with self._cond:
+            depth = self._depth.pop(me, 0)  # not waited for while it waits here
+            self._cond.notify_all()
+            self._queued += 1
+            try:
+                while self._closed_by not in (None, me):
+                    self._cond.wait()
+            finally:
+                self._queued -= 1
+                if depth:
+                    self._depth[me] = depth
+
     def close(self, timeout: float) -> bool:
         """Close the gate once no other thread is inside a load; False after ``timeout``.
 

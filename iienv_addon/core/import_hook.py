@@ -94,10 +94,17 @@ def make_import(
                 return plain[name]
             except KeyError:
                 pass
-        elif not level and fromlist:
-            module = table.get(name)
-            if module is not None and _fromlist_present(module, fromlist):
-                return module
+        elif not level:
+            if fromlist:
+                module = table.get(name)
+                if module is not None and _fromlist_present(module, fromlist):
+                    return module
+        elif globals is not None:
+            # A relative import in the add-on's own package (``from . import ui`` in
+            # a draw function): not the environment's names, so CPython's own import.
+            package = globals.get("__package__")
+            if package and package.partition(".")[0] not in env.top_names and not env.removed:
+                return original(name, globals, locals, fromlist, level)
         return slow(name, globals, locals, fromlist, level)
 
     __import__.__qualname__ = f"iienv[{env.name}].__import__"

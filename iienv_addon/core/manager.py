@@ -439,7 +439,8 @@ class Manager:
             progress,
             allow_source_builds,
         )
-        return job.wait()
+        with GATE.stepped_out():  # (another thread's environment may load meanwhile)
+            return job.wait()
 
     def forget_owners(self, name: str | Environment) -> list[str]:
         """Take only the owners' own modules out of ``sys.modules``.

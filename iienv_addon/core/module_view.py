@@ -60,6 +60,7 @@ from collections.abc import Callable
 from types import FrameType, ModuleType
 from typing import Any, Protocol
 
+from .caller import MARKER, is_machinery
 from .environment import Environment
 from .errors import IienvError
 
@@ -129,6 +130,9 @@ class ModuleViews:
         self._laid_by: int | None = None
         self._lock = threading.Lock()
         self._exit_hook = False
+        # Live ``activated`` blocks in the process (scope.py counts them): while there
+        # are none, an unmarked frame is global code without asking the managers.
+        self.explicit_blocks = 0
 
     # ---- switching ------------------------------------------------------
     @property
@@ -191,6 +195,14 @@ class ModuleViews:
         if not self._laid:
             self._laid_by = None
 
+    def block_entered(self) -> None:
+        with self._lock:
+            self.explicit_blocks += 1
+
+    def block_left(self) -> None:
+        with self._lock:
+            self.explicit_blocks -= 1
+
     # ---- lookups --------------------------------------------------------
     def caller(self, frame: FrameType | None) -> tuple[ViewSource, Environment] | None:
         """The environment on whose behalf code at ``frame`` runs, and its manager."""
@@ -206,7 +218,17 @@ class ModuleViews:
         if laid and self._laid_by == _get_ident():
             return _dict_get(table, name, _MISSING)  # this thread laid it out: as it is
         top = name.partition(".")[0]
-        found = self.caller(frame)
+        if not self.explicit_blocks and frame is not None:
+            # The common case, global code (Blender's, another add-on's) importing a
+            # name an environment also has: its own frame is not an environment's
+            # nor machinery to look through, and no activated block is live anywhere.
+            namespace = frame.f_globals
+            if MARKER not in namespace and not is_machinery(namespace):
+                found = None
+            else:
+                found = self.caller(frame)
+        else:
+            found = self.caller(frame)
         if found is not None:
             env = found[1]
             if top in env.top_names or top in env.extra_tops:

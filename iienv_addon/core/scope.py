@@ -18,6 +18,7 @@ from __future__ import annotations
 import threading
 
 from .environment import Environment
+from .module_view import VIEWS
 
 __iienv_machinery__ = True
 
@@ -38,9 +39,11 @@ class Scopes:
         if stack is None:
             stack = self._local.stack = []
         stack.append(env)
+        VIEWS.block_entered()
 
     def exit(self) -> None:
         self._local.stack.pop()
+        VIEWS.block_left()
 
 
 class Scope:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.helpers import SiteCache, run_python, write_package
+from tests.versions import NEW_NUMPY
 
 SCENARIO = """
 import importlib, sys, threading
@@ -230,3 +231,60 @@ def test_a_load_started_while_an_environment_is_laid_out_waits_at_the_gate(
     write_package(site, "slow_env", "import time, gate\ngate.laid.set()\ntime.sleep(0.5)\n")
     proc = run_python(LATE_LOAD, str(addons), str(tmp_path / "root"), str(site))
     assert proc.stdout.split() == ["host", "env"], proc.stdout + proc.stderr
+
+
+def test_an_install_inside_an_addon_import_lets_other_environments_load(
+    tmp_path: Path, site_cache: SiteCache
+) -> None:
+    """An add-on's environment is installed during Blender's import of the add-on (pip, for
+    seconds or minutes). Another add-on's thread loading its environment meanwhile must not
+    wait for that whole load (it gave up after 10 s with QuiescenceError in Blender 4.3)."""
+    import importlib
+    import sys
+    import threading
+
+    from iienv_addon.core import Manager
+    from tests.helpers import WHEELHOUSE
+
+    addons = tmp_path / "addons"
+    write_package(addons, "busy_owner", "import six\n")
+    write_package(addons, "other_owner", "import numpy\nimport numpy.linalg\n")
+    sys.path.insert(0, str(addons))
+    manager = Manager(tmp_path / "root")
+    other: dict[str, object] = {}
+
+    def load_other() -> None:
+        try:
+            other["numpy"] = importlib.import_module("other_owner").numpy.__version__
+        except BaseException as exc:
+            other["error"] = exc
+
+    def on_progress(progress: object) -> None:
+        if other or getattr(progress, "phase", "") in ("preparing", "collecting"):
+            return  # (reported before pip runs); from here on, inside the install's wait
+        worker = threading.Thread(target=load_other)
+        worker.start()
+        worker.join(30)  # the install (and the busy add-on's load) goes on only after it
+        if worker.is_alive():
+            other["error"] = "still waiting after 30 s"
+
+    def prepare(env: object) -> None:
+        if getattr(env, "name", None) == "busy":
+            manager.install(
+                "busy", ["six==1.17.0"], find_links=[WHEELHOUSE], no_index=True,
+                progress=on_progress,
+            )  # fmt: skip
+
+    manager.prepare_owner = prepare
+    manager.enable()
+    try:
+        manager.create("busy", owners=["busy_owner"])
+        manager.create("other", owners=["other_owner"], site_dir=site_cache.fresh_copy("np-new"))
+        assert importlib.import_module("busy_owner").six.__version__ == "1.17.0"
+        assert "error" not in other, other["error"]
+        assert other["numpy"] == NEW_NUMPY
+    finally:
+        manager.disable()
+        sys.path.remove(str(addons))
+        for name in ("busy_owner", "other_owner"):
+            sys.modules.pop(name, None)
