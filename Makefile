@@ -150,9 +150,9 @@ demo-extensions: .venv-bpy-$(BLENDER)/.stamp $$(WHEELHOUSE_$$(PYV))/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_$(PYV))) .venv-bpy-$(BLENDER)/bin/python \
 		scripts/demo_extensions.py
 
-# docs/preferences.png from a real Blender window (Debian's binary under Xvfb).
-screenshot: system-deps $(WHEELHOUSE)/.stamp
-	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) sh scripts/screenshot.sh
+# docs/preferences.png from a real Blender 4.3 window (trixie's binary under Xvfb).
+screenshot: trixie $(WHEELHOUSE_313)/.stamp
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_313)) sh scripts/screenshot.sh
 
 # The same story with the engine alone, in plain Python.
 demo-core: $(VENV_311)/.host-numpy

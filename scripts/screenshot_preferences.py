@@ -1,40 +1,36 @@
-"""Take a screenshot of iienv's Preferences in a real Blender window (Debian's binary).
+"""Take a screenshot of iienv's Preferences in a real Blender 4.3 window (trixie's binary).
 
-Run by `make screenshot` under xvfb-run with a throwaway profile: installs iienv and
-the two example add-ons (legacy form), enables them (which installs their
-environments offline), shows Preferences > Add-ons > iienv expanded, saves
-docs/preferences.png and quits.
+Run by scripts/screenshot.sh under xvfb-run in the trixie chroot, iienv installed
+as an extension: enables the two example add-ons (their environments install
+offline from the chroot's wheels), runs them, shows Preferences > Add-ons > iienv
+expanded (environments, a broken one with Repair, the Bundled wheels view),
+copies the X server's framebuffer file to IIENV_SCREENSHOT (XWD; the shell script
+converts it) and quits.
 """
 
 import os
 import shutil
 import sys
-from pathlib import Path
 
 import addon_utils
 import bpy
 
-REPO = Path(os.environ["IIENV_REPO"])
-OUT = Path(os.environ.get("IIENV_SCREENSHOT", REPO / "docs" / "preferences.png"))
+OUT = os.environ["IIENV_SCREENSHOT"]
 EXAMPLES = ("iienv_example_older", "iienv_example_newer")
+IIENV = "bl_ext.user_default.iienv"
 
 
 def setup() -> None:
-    bpy.context.preferences.view.show_splash = False
-    addons = Path(bpy.utils.user_resource("SCRIPTS", path="addons", create=True))
-    shutil.copytree(REPO / "iienv_addon", addons / "iienv", dirs_exist_ok=True)
     for name in EXAMPLES:
-        shutil.copytree(REPO / "examples" / "addons" / name, addons / name, dirs_exist_ok=True)
-    bpy.utils.refresh_script_paths()
-    for name in ("iienv", *EXAMPLES):
         addon_utils.enable(name, default_set=True)
     bpy.ops.iienv_example_older.compute()
     bpy.ops.iienv_example_newer.compute()
     prefs = bpy.context.preferences
+    prefs.view.ui_scale = 0.9
     prefs.active_section = "ADDONS"
     bpy.context.window_manager.addon_search = "iienv"
     for mod in addon_utils.modules():
-        if mod.__name__ == "iienv":
+        if mod.__name__ == IIENV:
             addon_utils.module_bl_info(mod)["show_expanded"] = True
     window = bpy.context.window_manager.windows[0]
     area = max(window.screen.areas, key=lambda a: a.width * a.height)
@@ -42,13 +38,8 @@ def setup() -> None:
 
 
 def shoot() -> None:
-    window = bpy.context.window_manager.windows[0]
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    with bpy.context.temp_override(window=window, screen=window.screen):
-        bpy.ops.screen.screenshot(filepath=str(OUT))
+    shutil.copy(os.environ["IIENV_FRAMEBUFFER"], OUT)  # what the X screen shows now
     print(f"screenshot: {OUT}", flush=True)
-    for name in (*EXAMPLES, "iienv"):
-        addon_utils.disable(name, default_set=True)
     sys.stdout.flush()
     os._exit(0)
 
