@@ -23,7 +23,7 @@ import bpy
 
 REPORT = sys.argv[sys.argv.index("--") + 1]
 ADDONS = sys.argv[sys.argv.index("--") + 2].split(",")
-PLAIN = "iienv_tr_plain"
+PLAIN = "iienv_path_plain"
 STARTED = time.monotonic()
 STATE = {"step": 0}
 report = {"global": {}, "addons": {}, "errors": []}
@@ -90,13 +90,15 @@ def _step():
             curve.driver.expression = f"{name}_fn(frame)"
         with bpy.context.temp_override(window=window, area=area, region=region):
             for name in ADDONS:
-                short = name.removeprefix("iienv_tr_")
-                getattr(bpy.ops.iienv_tr, short + "_modal")("INVOKE_DEFAULT")
-                getattr(bpy.ops.iienv_tr, short + "_probe")()
+                short = name.removeprefix("iienv_path_")
+                getattr(bpy.ops.iienv_path, short + "_modal")("INVOKE_DEFAULT")
+                getattr(bpy.ops.iienv_path, short + "_probe")()
         global_checks()
         return 0.2
     if n == 1:
         scene.objects["Cube"].location.x += 1.0  # msgbus, depsgraph update
+        for name in ADDONS:
+            setattr(scene, name + "_edit", 3)  # a property's update callback
         scene.frame_set(scene.frame_current + 1)  # frame change handlers, drivers
         area.tag_redraw()
         return 0.3
@@ -113,7 +115,7 @@ def _step():
         return 0.3
     plain = sys.modules[PLAIN]
     for module in modules:
-        module.tagged("called from the --python script")
+        module.tagged("called from a script")
         plain.call(module.tagged, "called from another add-on")
     report["global"]["waited_seconds"] = round(time.monotonic() - STARTED, 1)
     report["global"]["plain_gets_blenders_numpy"] = plain.blender_numpy() is sys.modules["numpy"]
@@ -147,7 +149,7 @@ def finish():
 
 
 sys.path.insert(0, __file__.rpartition("/")[0])
-from addon_source import WHERE  # noqa: E402
+from every_path_addon import WHERE  # noqa: E402
 
 EXPECTED = [w for w in WHERE if not w.startswith(("called from", "thread alive"))]
 try:

@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.trixie.addon_source import PLAIN, SOURCE, WHERE
+from tests.every_path_addon import PLAIN, SOURCE, WHERE
 from tests.versions import NEW_NUMPY, OLD_NUMPY, TAG
 
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / TAG))
-ADDONS = {"iienv_tr_older": OLD_NUMPY, "iienv_tr_newer": NEW_NUMPY}
+ADDONS = {"iienv_path_older": OLD_NUMPY, "iienv_path_newer": NEW_NUMPY}
 
 
 @pytest.fixture(scope="module")
@@ -80,10 +80,10 @@ def test_every_path_in_blenders_event_loop(chroot: Path) -> None:
             (addons / name / "iienv.toml").write_text(
                 f'[iienv]\nrequirements = ["numpy=={version}"]\n'
             )
-        (addons / "iienv_tr_plain").mkdir()
-        (addons / "iienv_tr_plain" / "__init__.py").write_text(PLAIN)
-        for script in ("event_loop.py", "addon_source.py"):
-            shutil.copy(Path(__file__).parent / script, host_work / script)
+        (addons / "iienv_path_plain").mkdir()
+        (addons / "iienv_path_plain" / "__init__.py").write_text(PLAIN)
+        shutil.copy(Path(__file__).parent / "event_loop.py", host_work / "event_loop.py")
+        shutil.copy(REPO / "tests" / "every_path_addon.py", host_work / "every_path_addon.py")
 
         # Blender's own tools build and install iienv as an extension, enabled.
         in_chroot(chroot, work, "blender", "--command", "extension", "build",

@@ -1,10 +1,14 @@
-"""The add-on the trixie event-loop test installs twice (older and newer numpy).
+"""The add-on the every-path tests install twice (an older and a newer numpy).
 
-Kept as text: the test writes it into Blender's user add-ons folder. Every
-place Blender can call into an add-on records, once, what a Python-level
+The bpy scenario (tests/blender/scenarios/every_path.py) and the real event
+loop of trixie's Blender 4.3 (tests/trixie) write this same source into
+Blender's user add-ons folder as ``iienv_path_older`` and ``iienv_path_newer``.
+Every place Blender can call into an add-on records, once, what a Python-level
 import and a compiled call-time import (numpy's ``multivariate_normal`` does
 ``from numpy.linalg import svd`` in compiled code) gave there.
 """
+
+ADDON_PREFIX = "iienv_path_"
 
 SOURCE = """
 bl_info = {"name": "iienv event loop", "blender": (4, 2, 0), "category": "Development"}
@@ -19,7 +23,7 @@ import bpy
 import numpy as np
 
 NAME = __name__
-SHORT = NAME.removeprefix("iienv_tr_")
+SHORT = NAME.removeprefix("iienv_path_")
 RESULTS = {}
 FAILURES = []
 EXECUTOR = ThreadPoolExecutor(max_workers=1)
@@ -96,6 +100,10 @@ def get_value(self):
     return 7
 
 
+def on_update(self, context):
+    sample("property update")
+
+
 def long_lived():
     try:
         while not STOP.wait(0.002):
@@ -105,8 +113,8 @@ def long_lived():
     sample("thread alive for the whole session")
 
 
-class IIENV_TR_PT_panel(bpy.types.Panel):
-    bl_idname = "IIENV_TR_PT_" + SHORT  # (both add-ons run this source: distinct names)
+class IIENV_PATH_PT_panel(bpy.types.Panel):
+    bl_idname = "IIENV_PATH_PT_" + SHORT  # (both add-ons run this source: distinct names)
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Item"  # the sidebar's tab shown at start
@@ -117,8 +125,8 @@ class IIENV_TR_PT_panel(bpy.types.Panel):
         self.layout.prop(context.scene, NAME + "_value")
 
 
-class IIENV_TR_OT_modal(bpy.types.Operator):
-    bl_idname = "iienv_tr." + SHORT + "_modal"
+class IIENV_PATH_OT_modal(bpy.types.Operator):
+    bl_idname = "iienv_path." + SHORT + "_modal"
     bl_label = "Modal"
 
     def invoke(self, context, event):
@@ -138,9 +146,14 @@ class IIENV_TR_OT_modal(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class IIENV_TR_OT_probe(bpy.types.Operator):
-    bl_idname = "iienv_tr." + SHORT + "_probe"
+class IIENV_PATH_OT_probe(bpy.types.Operator):
+    bl_idname = "iienv_path." + SHORT + "_probe"
     bl_label = "Probe"
+
+    @classmethod
+    def poll(cls, context):
+        sample("operator poll")
+        return True
 
     def execute(self, context):
         sample("operator execute")
@@ -150,7 +163,7 @@ class IIENV_TR_OT_probe(bpy.types.Operator):
         return {"FINISHED"}
 
 
-CLASSES = (IIENV_TR_PT_panel, IIENV_TR_OT_modal, IIENV_TR_OT_probe)
+CLASSES = (IIENV_PATH_PT_panel, IIENV_PATH_OT_modal, IIENV_PATH_OT_probe)
 THREAD = []
 
 
@@ -158,6 +171,7 @@ def register():
     for cls in CLASSES:
         bpy.utils.register_class(cls)
     setattr(bpy.types.Scene, NAME + "_value", bpy.props.IntProperty(get=get_value))
+    setattr(bpy.types.Scene, NAME + "_edit", bpy.props.IntProperty(update=on_update))
     bpy.app.handlers.frame_change_post.extend([on_frame, LISTENER])
     bpy.app.handlers.depsgraph_update_post.append(LISTENER.on_depsgraph)
     bpy.app.timers.register(TIMER_PARTIAL, first_interval=0.5)
@@ -172,6 +186,7 @@ def register():
     worker = threading.Thread(target=long_lived, daemon=True)
     worker.start()
     THREAD.append(worker)
+    sample("register")
 
 
 def unregister():
@@ -192,6 +207,7 @@ def unregister():
             ):
                 handlers.remove(fn)
     delattr(bpy.types.Scene, NAME + "_value")
+    delattr(bpy.types.Scene, NAME + "_edit")
     for cls in reversed(CLASSES):
         bpy.utils.unregister_class(cls)
     EXECUTOR.shutdown(wait=True)
@@ -220,7 +236,8 @@ def unregister():
 """
 
 WHERE = (
-    "operator execute", "modal operator, timer events", "panel draw",
+    "register", "operator poll", "property update", "operator execute",
+    "modal operator, timer events", "panel draw",
     "property get, drawn by a panel", "header draw function (append)",
     "menu draw function (prepend)", "SpaceView3D draw handler",
     "handler: function, frame change", "handler: callable object, frame change",
@@ -228,6 +245,9 @@ WHERE = (
     "handler: lambda appended later, at run time", "driver, frame change",
     "timer: functools.partial", "timer: bound method",
     "msgbus notification after a property change", "executor, after the operator returned",
-    "called from the --python script", "called from another add-on",
+    "called from a script", "called from another add-on",
     "thread alive for the whole session",
 )  # fmt: skip
+
+# Only a real Blender's event loop fires these (the bpy module has none).
+EVENT_LOOP_ONLY = ("modal operator, timer events", "msgbus notification after a property change")
