@@ -48,7 +48,6 @@ class Environments(Protocol):
     root: Path
     discover_owner: Callable[[str], Environment | None] | None
     prepare_owner: Callable[[Environment], None] | None
-    owner_loaded: Callable[[Environment, ModuleType], None] | None
 
     @property
     def known(self) -> dict[int, Environment]: ...
@@ -65,9 +64,8 @@ class EnvLoader:
         self.loader = loader
         self.env = env
         # Called before the module is created (an owner package: its environment is
-        # installed first if it is declared but empty) and once it ran.
+        # installed first if it is declared but empty).
         self.before_create: Callable[[], None] | None = None
-        self.after_exec: Callable[[ModuleType], None] | None = None
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.loader, name)
@@ -104,8 +102,6 @@ class EnvLoader:
         if not isinstance(real, ExtensionFileLoader):
             namespace["__builtins__"] = self.env.builtins
         real.exec_module(module)
-        if self.after_exec is not None:
-            self.after_exec(module)
 
 
 def _generation_of(env: Environment, origin: str | None) -> Path:
@@ -163,18 +159,13 @@ class IienvFinder:
         if owner_env is not None:
             spec = _wrap(self._find_after_me(fullname, path, target), owner_env)
             loader = spec.loader if spec is not None else None
-            if isinstance(loader, EnvLoader) and fullname in owner_env.owners:
-                prepare = self._envs.prepare_owner
-                if prepare is not None:
-                    # Run by the loader, not here: CPython holds its global import
-                    # lock around every find_spec, and preparing may run pip for
-                    # minutes, during which no other thread could import anything.
-                    env_to_prepare = owner_env
-                    loader.before_create = lambda: prepare(env_to_prepare)
-                loaded = self._envs.owner_loaded
-                if loaded is not None:
-                    env_of_owner = owner_env
-                    loader.after_exec = lambda module: loaded(env_of_owner, module)
+            prepare = self._envs.prepare_owner
+            if isinstance(loader, EnvLoader) and fullname in owner_env.owners and prepare:
+                # Run by the loader, not here: CPython holds its global import lock
+                # around every find_spec, and preparing may run pip for minutes,
+                # during which no other thread could import anything.
+                env_to_prepare = owner_env
+                loader.before_create = lambda: prepare(env_to_prepare)
             return spec
         return None
 

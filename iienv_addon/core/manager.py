@@ -76,8 +76,6 @@ class Manager:
         # discover_owner(name) may create an environment for a package imported
         # for the first time that is not owned yet (a host finding declarations).
         self.discover_owner: Callable[[str], Environment | None] | None = None
-        # owner_loaded(env, module) runs right after an owner package's code ran.
-        self.owner_loaded: Callable[[Environment, ModuleType], None] | None = None
         self.root.mkdir(parents=True, exist_ok=True)
         self._envs: dict[str, Environment] = {}
         self._by_id: dict[int, Environment] = {}

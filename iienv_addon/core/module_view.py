@@ -254,7 +254,7 @@ class ModuleViews:
         if found is None:
             return None
         source, env = found
-        if not (env.provides(name) or name.partition(".")[0] in env.extra_tops):
+        if not env.provides(name):  # (names its compiled code registered: not importable)
             return None
         return source.import_in(env, name)
 

@@ -38,6 +38,11 @@ def read_table():
 def call(fn):        # this add-on's frame, then someone else's code
     return fn()
 
+def builtin_import(name):   # CPython's own __import__, as compiled code and lazy loaders call it
+    import builtins
+    builtins.__import__(name)
+    return sys.modules[name]
+
 def in_thread(fn):
     out = []
     worker = threading.Thread(target=lambda: out.append(fn()))
@@ -278,3 +283,139 @@ def test_views_route_only_while_enabled(world) -> None:
     assert not VIEWS.installed and type(sys.modules) is dict
     manager.enable()
     assert a.version_by_name() == NEW_NUMPY
+
+
+def test_a_compiled_style_import_of_an_unloaded_name_loads_in_the_environment(world) -> None:
+    """``builtins.__import__`` (CPython's own, as compiled code and lazy loaders call it) of
+    a submodule neither side has loaded: importlib must not load the environment's file as
+    a global module (no marker, in Blender's sys.modules: a wrong module for everyone)."""
+    manager, a, _, _, host_numpy = world
+    env = manager.get("a")
+    name = next(n for n in _unloaded_host_submodules(host_numpy) if n not in env.modules)
+    module = a.call(lambda: sys.modules[name] if __import__(name) else None)  # global frame
+    assert module is not None and module.__file__.startswith(str(Path(host_numpy.__file__).parent))
+    env_name = next(n for n in _unloaded_host_submodules(host_numpy) if n not in env.modules)
+    got = a.builtin_import(env_name)
+    assert got is env.modules[env_name] and got.__iienv__ is env
+    assert dict.get(sys.modules, env_name) is None  # nothing of it in Blender's table
+
+
+COLLIDING = 40  # submodules of the colliding package
+
+
+def _colliding_package(root: Path, origin: str) -> None:
+    package = root / "collide"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(f"ORIGIN = {origin!r}\n")
+    for index in range(COLLIDING):
+        (package / f"m{index:02d}.py").write_text(
+            f"from collide import ORIGIN as PARENT\nORIGIN = {origin!r}\n"
+        )
+
+
+STRESS = """
+import builtins, importlib, random, sys, threading, time
+sys.path.insert(0, sys.argv[1])   # the host's collide (and the add-ons)
+import collide as host_collide
+import numpy as host_numpy
+from iienv_addon.core import Manager
+
+seed = int(sys.argv[4])
+m = Manager(sys.argv[2]); m.enable()
+for name in ("a", "b"):
+    m.create(name, owners=["stress_" + name], site_dir=sys.argv[3] + "/" + name)
+owners = {name: importlib.import_module("stress_" + name) for name in ("a", "b")}
+stop = threading.Event()
+errors, wrong, counts = [], [], {"env": 0, "global": 0, "purges": 0}
+
+def addon_thread(name, rng):            # runs for the whole test, as a server thread would
+    owner = owners[name]
+    try:
+        owner.run_until(stop, rng, wrong, counts)
+    except BaseException as exc:
+        errors.append(("addon " + name, repr(exc)))
+
+def global_thread(rng):                  # Blender's own code, first imports included
+    try:
+        while not stop.is_set():
+            index = rng.randrange(%(n)d)
+            name = "collide.m%%02d" %% index
+            if rng.random() < 0.5:
+                module = importlib.import_module(name)
+            else:
+                module = builtins.__import__(name, fromlist=["ORIGIN"])
+            if module.ORIGIN != "host" or module.PARENT != "host":
+                wrong.append(("global", name, module.ORIGIN))
+            if sys.modules["collide"] is not host_collide:
+                wrong.append(("global", "collide", sys.modules["collide"].ORIGIN))
+            if rng.random() < 0.05:
+                host_numpy.random.default_rng(1).multivariate_normal([0.0], [[1.0]])
+            if rng.random() < 0.02:   # forget some host submodules: imported again, first time
+                for key, module in list(dict.items(sys.modules)):
+                    if key.startswith("collide.m") and getattr(module, "ORIGIN", "") == "host":
+                        sys.modules.pop(key, None)
+            counts["global"] += 1
+    except BaseException as exc:
+        errors.append(("global", repr(exc)))
+
+rng = random.Random(seed)
+threads = [threading.Thread(target=addon_thread, args=(n, random.Random(rng.random())))
+           for n in ("a", "a", "b", "b")]
+threads += [threading.Thread(target=global_thread, args=(random.Random(rng.random()),))
+            for _ in range(3)]
+for t in threads:
+    t.start()
+deadline = time.monotonic() + float(sys.argv[5])
+while time.monotonic() < deadline:
+    time.sleep(rng.uniform(0.05, 0.3))
+    try:
+        m.purge("b", owners=False, report=False)   # b's next imports are cold again
+        counts["purges"] += 1
+    except Exception as exc:
+        errors.append(("purge", repr(exc)))
+stop.set()
+for t in threads:
+    t.join(60)
+print("RESULT", counts, "errors", len(errors), errors[:3], "wrong", len(wrong), wrong[:3])
+m.disable()
+"""
+
+STRESS_OWNER = """
+import builtins, importlib, sys
+
+def run_until(stop, rng, wrong, counts):
+    me = __name__.removeprefix("stress_")
+    while not stop.is_set():
+        name = "collide.m%%02d" %% rng.randrange(%(n)d)
+        if rng.random() < 0.5:
+            module = importlib.import_module(name)
+        else:   # CPython's own __import__, as compiled code calls it
+            module = builtins.__import__(name, fromlist=["ORIGIN"])
+        if module.ORIGIN != me or module.PARENT != me:
+            wrong.append((me, name, module.ORIGIN))
+        if sys.modules["collide"].ORIGIN != me:
+            wrong.append((me, "collide", sys.modules["collide"].ORIGIN))
+        counts["env"] += 1
+"""
+
+
+def test_randomized_stress_long_lived_addon_threads_and_global_first_imports(
+    tmp_path: Path,
+) -> None:
+    """Add-on threads for the whole run and global threads importing not-yet-loaded
+    submodules of a package both have, with purges forcing cold environment imports."""
+    host, sites, addons = tmp_path / "host", tmp_path / "sites", tmp_path / "host"
+    _colliding_package(host, "host")
+    for name in ("a", "b"):
+        _colliding_package(sites / name, name)
+        write_package(addons, f"stress_{name}", STRESS_OWNER % {"n": COLLIDING})
+    seed = 16
+    proc = run_python(
+        STRESS % {"n": COLLIDING}, str(host), str(tmp_path / "root"), str(sites), str(seed),
+        "6", timeout=240,
+    )  # fmt: skip
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
+    print(line)
+    assert "errors 0 []" in line and "wrong 0 []" in line, line
+    counts = eval(line.split("RESULT ", 1)[1].split(" errors")[0])  # noqa: S307 - our own output
+    assert counts["env"] > 100 and counts["global"] > 100 and counts["purges"] > 3, counts
