@@ -8,6 +8,7 @@ every call, reading ``sys.modules`` directly: the lookup every test here watches
 
 from __future__ import annotations
 
+import ast
 import importlib
 import pickle
 import sys
@@ -417,5 +418,5 @@ def test_randomized_stress_long_lived_addon_threads_and_global_first_imports(
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT"))
     print(line)
     assert "errors 0 []" in line and "wrong 0 []" in line, line
-    counts = eval(line.split("RESULT ", 1)[1].split(" errors")[0])  # noqa: S307 - our own output
+    counts = ast.literal_eval(line.split("RESULT ", 1)[1].split(" errors")[0])
     assert counts["env"] > 100 and counts["global"] > 100 and counts["purges"] > 3, counts
