@@ -28,7 +28,7 @@ MARKER = "__iienv__"
 MACHINERY = "__iienv_machinery__"
 __iienv_machinery__ = True
 
-_STDLIB = frozenset(sys.stdlib_module_names) - {"__main__"}
+STDLIB = frozenset(sys.stdlib_module_names) - {"__main__"}
 
 
 def is_machinery(module_globals: dict[str, object]) -> bool:
@@ -36,7 +36,7 @@ def is_machinery(module_globals: dict[str, object]) -> bool:
     if MACHINERY in module_globals:
         return True
     name = module_globals.get("__name__")
-    return isinstance(name, str) and name.partition(".")[0] in _STDLIB
+    return isinstance(name, str) and name.partition(".")[0] in STDLIB
 
 
 def calling_env(

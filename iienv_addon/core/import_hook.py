@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import builtins
 import importlib._bootstrap as _bootstrap
+import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -27,6 +28,8 @@ from .overlay import Overlay
 ImportFunction = Callable[..., ModuleType]
 
 __iienv_machinery__ = True
+
+_dict_get = dict.get
 
 
 def make_builtins(hook: ImportFunction) -> dict[str, Any]:
@@ -44,6 +47,7 @@ def make_import(
     """Build the ``__import__`` that code loaded by ``env`` calls."""
     table = env.modules
     plain = env.plain_imports
+    modules = sys.modules  # (the same dict for the life of the process)
     calc_package = _bootstrap._calc___package__  # type: ignore[attr-defined]
     resolve_name = _bootstrap._resolve_name  # type: ignore[attr-defined]
 
@@ -94,6 +98,8 @@ def make_import(
                 return plain[name]
             except KeyError:
                 pass
+            if name.partition(".")[0] not in env.top_names and not env.removed:
+                return original(name, globals, locals, fromlist, level)  # os, json, bpy
         elif not level:
             if fromlist:
                 module = table.get(name)
@@ -101,14 +107,30 @@ def make_import(
                     return module
         elif globals is not None:
             # A relative import in the add-on's own package (``from . import ui`` in
-            # a draw function): not the environment's names, so CPython's own import.
+            # a draw function): not the environment's names, so CPython's own import,
+            # or, for ``from .x import y`` of a loaded module, what it would return.
             package = globals.get("__package__")
             if package and package.partition(".")[0] not in env.top_names and not env.removed:
+                if level == 1 and fromlist:
+                    module = _dict_get(modules, f"{package}.{name}" if name else package)
+                    if module is not None and _loaded(module, fromlist):
+                        return module
                 return original(name, globals, locals, fromlist, level)
         return slow(name, globals, locals, fromlist, level)
 
     __import__.__qualname__ = f"iienv[{env.name}].__import__"
     return __import__
+
+
+def _loaded(module: ModuleType, fromlist: Sequence[str]) -> bool:
+    """True if CPython's import would hand ``module`` back as it is for ``fromlist``.
+
+    Not while another thread still runs its body (CPython waits for that).
+    """
+    spec = module.__dict__.get("__spec__")
+    if spec is not None and getattr(spec, "_initializing", False):
+        return False
+    return _fromlist_present(module, fromlist)
 
 
 def _fromlist_present(module: ModuleType, fromlist: Sequence[str]) -> bool:

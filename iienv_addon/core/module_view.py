@@ -60,7 +60,7 @@ from collections.abc import Callable
 from types import FrameType, ModuleType
 from typing import Any, Protocol
 
-from .caller import MARKER, is_machinery
+from .caller import MACHINERY, MARKER, STDLIB, is_machinery
 from .environment import Environment
 from .errors import IienvError
 
@@ -69,18 +69,30 @@ __iienv_machinery__ = True
 _MISSING: Any = object()
 _dict_getitem = dict.__getitem__
 _dict_get = dict.get
-_dict_contains = dict.__contains__
 _getframe = sys._getframe
 _get_ident = threading.get_ident
 
 # Every environment's top-level names (with the ones its compiled code
 # registered: scope of what is routed at all). Replaced whole, never mutated.
 _TOPS: frozenset[str] = frozenset()
+# id() of every environment an enabled manager knows (their code's markers count).
+_LIVE: frozenset[int] = frozenset()
+# Names looked up since _TOPS last changed that lie outside it (no routing to
+# think about: one set lookup). Replaced, never cleared, after _TOPS is replaced.
+_PLAIN: set[Any] = set()
+# No environment laid out and no activated block anywhere: the asking frame alone
+# decides, read inline (the common case, on every lookup of a colliding name).
+_FRAMES_DECIDE = True
+# Bumped when a layer is announced, before the dict changes: a lookup that read the
+# dict while the number moved reads again, through the layer (no stale answer).
+_EPOCH = 0
 
 
 class ViewSource(Protocol):
     """What the views ask an enabled manager (manager.py)."""
 
+    @property
+    def known(self) -> dict[int, Environment]: ...
     def caller(self, frame: FrameType | None) -> Environment | None: ...
     def top_names(self) -> frozenset[str]: ...
     def import_in(self, env: Environment, name: str) -> ModuleType: ...
@@ -92,23 +104,57 @@ class ModuleTable(dict):
     __slots__ = ()
 
     def __getitem__(self, name: Any) -> Any:
-        if name.__class__ is str and name.partition(".")[0] in _TOPS:
-            found = VIEWS.lookup(self, name, _getframe(1))
-            if found is _MISSING:
-                raise KeyError(name)
-            return found
-        return _dict_getitem(self, name)
+        # CPython's C import calls this for every import statement, so the common
+        # cases are decided inline, as ModuleViews.lookup would decide them: a
+        # name outside every environment (one set lookup), a marked frame of a
+        # live environment, a frame of global code that is not machinery to look
+        # through. Layers, activated blocks and machinery frames go to lookup.
+        plain = _PLAIN
+        if name in plain:
+            return _dict_getitem(self, name)
+        if name.__class__ is not str or name.partition(".")[0] not in _TOPS:
+            plain.add(name)
+            return _dict_getitem(self, name)
+        epoch = _EPOCH  # (read first: see _EPOCH)
+        frame = _getframe(1)
+        if _FRAMES_DECIDE:
+            namespace = frame.f_globals
+            env = namespace.get(MARKER)
+            if env is not None:
+                if id(env) in _LIVE:
+                    top = name.partition(".")[0]
+                    if top in env.top_names or top in env.extra_tops:
+                        return env.modules[name]
+                    found = _dict_get(self, name, _MISSING)
+                    if epoch == _EPOCH:
+                        if found is _MISSING:
+                            raise KeyError(name)
+                        return found
+            elif MACHINERY not in namespace:
+                owner = namespace.get("__name__")
+                if owner.__class__ is not str or owner.partition(".")[0] not in STDLIB:
+                    found = _dict_get(self, name, _MISSING)
+                    if epoch == _EPOCH:
+                        if found is _MISSING:
+                            raise KeyError(name)
+                        return found
+        found = VIEWS.lookup(self, name, frame)
+        if found is _MISSING:
+            raise KeyError(name)
+        return found
 
     def get(self, name: Any, default: Any = None) -> Any:
-        if name.__class__ is str and name.partition(".")[0] in _TOPS:
-            found = VIEWS.lookup(self, name, _getframe(1))
-            return default if found is _MISSING else found
-        return _dict_get(self, name, default)
+        try:
+            return self[name]  # (this frame is machinery: the caller's decides)
+        except KeyError:
+            return default
 
     def __contains__(self, name: object) -> bool:
-        if name.__class__ is str and name.partition(".")[0] in _TOPS:
-            return VIEWS.lookup(self, name, _getframe(1)) is not _MISSING
-        return _dict_contains(self, name)
+        try:
+            self[name]
+        except KeyError:
+            return False
+        return True
 
 
 class _Laid:
@@ -166,20 +212,33 @@ class ModuleViews:
 
     def refresh(self) -> None:
         """Recompute which top-level names are routed (environments came, went or grew)."""
-        global _TOPS
+        global _TOPS, _LIVE, _PLAIN
         tops: set[str] = set()
+        live: set[int] = set()
         for source in list(self.sources):
             tops |= source.top_names()
+            live |= source.known.keys()
         for laid in list(self._laid):
             tops |= laid.tops
         _TOPS = frozenset(tops)
+        _LIVE = frozenset(live)
+        # After _TOPS: a lookup that read the old _PLAIN adds to a set nobody reads
+        # again; one that read this new one read the new _TOPS too.
+        _PLAIN = set()
+
+    def _decide_by_frames(self) -> None:
+        global _FRAMES_DECIDE
+        _FRAMES_DECIDE = not self._laid and not self.explicit_blocks
 
     # ---- activations (overlay.py) -----------------------------------------
     def lay(self, tops: frozenset[str], host: dict[str, ModuleType]) -> _Laid:
         """Announce, before ``sys.modules`` changes, what other threads keep seeing."""
+        global _EPOCH
+        _EPOCH += 1  # (only the thread holding the gate lays: no lost update)
         laid = _Laid(tops, host)
         self._laid.append(laid)
         self._laid_by = _get_ident()
+        self._decide_by_frames()
         if not tops <= _TOPS:
             self.refresh()
         return laid
@@ -194,14 +253,17 @@ class ModuleViews:
         self._laid.remove(laid)
         if not self._laid:
             self._laid_by = None
+        self._decide_by_frames()
 
     def block_entered(self) -> None:
         with self._lock:
             self.explicit_blocks += 1
+            self._decide_by_frames()
 
     def block_left(self) -> None:
         with self._lock:
             self.explicit_blocks -= 1
+            self._decide_by_frames()
 
     # ---- lookups --------------------------------------------------------
     def caller(self, frame: FrameType | None) -> tuple[ViewSource, Environment] | None:
@@ -214,6 +276,13 @@ class ModuleViews:
 
     def lookup(self, table: dict[str, Any], name: str, frame: FrameType | None) -> Any:
         """``table[name]`` as the code at ``frame`` sees it, or ``_MISSING``."""
+        while True:
+            epoch = _EPOCH
+            found = self._lookup(table, name, frame)
+            if epoch == _EPOCH:  # no layer announced meanwhile
+                return found
+
+    def _lookup(self, table: dict[str, Any], name: str, frame: FrameType | None) -> Any:
         laid = self._laid
         if laid and self._laid_by == _get_ident():
             return _dict_get(table, name, _MISSING)  # this thread laid it out: as it is
