@@ -240,6 +240,7 @@ def running_global_code():   # already loaded: CPython's lookup, no finder, no g
         if reads[0] % 100 == 0:
             time.sleep(0.0001)  # as real code does now and then (a busy loop starves file I/O)
 
+sys.setswitchinterval(1e-6)  # threads switch as often as CPython lets them: every race shows
 thread = threading.Thread(target=running_global_code)
 thread.start()
 for _ in range(int(sys.argv[4])):
@@ -419,3 +420,35 @@ def test_randomized_stress_long_lived_addon_threads_and_global_first_imports(
     assert "errors 0 []" in line and "wrong 0 []" in line, line
     counts = ast.literal_eval(line.split("RESULT ", 1)[1].split(" errors")[0])
     assert counts["env"] > 100 and counts["global"] > 100 and counts["purges"] > 3, counts
+
+
+def test_a_name_looked_up_before_an_environment_provided_it_is_routed_after(
+    tmp_path: Path,
+) -> None:
+    """Lookups remember names outside every environment; an install that adds one of
+    them to an environment must make them routed again (never Blender's for the add-on)."""
+    host = tmp_path / "host"
+    _colliding_package(host, "host")
+    write_package(
+        host,
+        "late_owner",
+        "import collide, sys\n\n\ndef table():\n    return sys.modules['collide']\n",
+    )
+    sys.path.insert(0, str(host))
+    manager = Manager(tmp_path / "root")
+    manager.enable()
+    try:
+        import collide  # Blender's, looked up while no environment has it
+
+        assert sys.modules["collide"] is collide
+        _colliding_package(tmp_path / "site", "env")
+        manager.create("late", owners=["late_owner"], site_dir=tmp_path / "site")
+        owner = importlib.import_module("late_owner")
+        importlib.import_module("collide.m00")  # global code: Blender's
+        assert owner.collide.ORIGIN == "env"
+        assert owner.table().ORIGIN == "env"  # what compiled code reads: its own
+    finally:
+        manager.disable()
+        sys.path.remove(str(host))
+        for name in [n for n in sys.modules if n.startswith(("collide", "late_owner"))]:
+            del sys.modules[name]
