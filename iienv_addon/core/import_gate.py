@@ -140,20 +140,7 @@ class ImportGate:
         depth = self._depth.get(me, 0)
         self._depth[me] = depth + 1
         if depth == 0 and self._closed_by not in (None, me):
-            self._wait_at_gate(me)
-
-    def _wait_at_gate(self, me: int) -> None:
-        with self._cond:
-            while self._closed_by not in (None, me):
-                del self._depth[me]
-                self._cond.notify_all()  # the closer may be waiting for this load
-                self._queued += 1
-                try:
-                    while self._closed_by not in (None, me):
-                        self._cond.wait()
-                finally:
-                    self._queued -= 1
-                self._depth[me] = 1
+            self._wait_for_open(me)
 
     def _leave(self) -> None:
         me = _get_ident()
@@ -201,9 +188,10 @@ class ImportGate:
             self._wait_for_open(me)
 
     def _wait_for_open(self, me: int) -> None:
+        """Wait, as a queued load, until no other thread has the gate closed."""
         with self._cond:
             depth = self._depth.pop(me, 0)  # not waited for while it waits here
-            self._cond.notify_all()
+            self._cond.notify_all()  # the closer may be waiting for this load
             self._queued += 1
             try:
                 while self._closed_by not in (None, me):
