@@ -7,7 +7,6 @@ runs it with .venv-bpy-4.5/bin/python and adds a row to its table.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import statistics
@@ -94,14 +93,6 @@ def main() -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    status = 0
-    try:
-        print(json.dumps(main()))
-    except Exception:
-        import traceback
+    from bpy_bench_run import run_and_exit
 
-        traceback.print_exc()
-        status = 1
-    shutil.rmtree(USER, ignore_errors=True)
-    sys.stdout.flush()
-    os._exit(status)
+    run_and_exit(main, USER)

@@ -13,7 +13,6 @@ Prints JSON; ``make bench`` runs both, alternating, and prints the ratio.
 from __future__ import annotations
 
 import importlib.metadata
-import json
 import os
 import shutil
 import sys
@@ -153,14 +152,6 @@ def main(mode: str) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    status = 0
-    try:
-        print(json.dumps(main(sys.argv[1])))
-    except Exception:
-        import traceback
+    from bpy_bench_run import run_and_exit
 
-        traceback.print_exc()
-        status = 1
-    shutil.rmtree(USER, ignore_errors=True)
-    sys.stdout.flush()
-    os._exit(status)
+    run_and_exit(lambda: main(sys.argv[1]), USER)

@@ -28,19 +28,12 @@ assert fp_owner.six.__version__ == "1.17.0"
 added = sorted(set(sys.modules) - before)
 manager.disable()
 after_disable = sorted(set(sys.modules) - before)
-outcome = {}
-try:
-    import setuptools
-    outcome["setuptools"] = setuptools.__file__
-    import distutils
-    outcome["distutils"] = distutils.__file__
-except BaseException as exc:
-    outcome["setuptools"] = f"{type(exc).__name__}: {exc}"
+%(probe)s
 print(json.dumps({"added": added, "after_disable": after_disable, "outcome": outcome}))
 """
 
-CONTROL = """
-import json
+# What `import setuptools` does now (pip imported first breaks setuptools' distutils hook).
+SETUPTOOLS_PROBE = """
 outcome = {}
 try:
     import setuptools
@@ -49,8 +42,9 @@ try:
     outcome["distutils"] = distutils.__file__
 except BaseException as exc:
     outcome["setuptools"] = f"{type(exc).__name__}: {exc}"
-print(json.dumps({"outcome": outcome}))
 """
+FOOTPRINT %= {"probe": SETUPTOOLS_PROBE}
+CONTROL = "import json\n" + SETUPTOOLS_PROBE + 'print(json.dumps({"outcome": outcome}))\n'
 
 NOT_EVER = ("pip", "setuptools", "_distutils_hack", "packaging", "pkg_resources", "wheel")
 
