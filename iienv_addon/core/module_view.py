@@ -60,7 +60,7 @@ from collections.abc import Callable
 from types import FrameType, ModuleType
 from typing import Any, Protocol
 
-from .caller import MACHINERY, MARKER, STDLIB, is_machinery
+from .caller import MACHINERY, MARKER, STDLIB
 from .environment import Environment
 from .errors import IienvError
 
@@ -120,24 +120,23 @@ class ModuleTable(dict):
         if _FRAMES_DECIDE:
             namespace = frame.f_globals
             env = namespace.get(MARKER)
-            if env is not None:
-                if id(env) in _LIVE:
+            if env is not None:  # an environment's code: its names are its own
+                as_it_is = id(env) in _LIVE  # (names not its own: the dict as it is)
+                if as_it_is:
                     top = name.partition(".")[0]
                     if top in env.top_names or top in env.extra_tops:
                         return env.modules[name]
-                    found = _dict_get(self, name, _MISSING)
-                    if epoch == _EPOCH:
-                        if found is _MISSING:
-                            raise KeyError(name)
-                        return found
-            elif MACHINERY not in namespace:
+            else:  # global code, unless machinery to look through (caller.is_machinery)
                 owner = namespace.get("__name__")
-                if owner.__class__ is not str or owner.partition(".")[0] not in STDLIB:
-                    found = _dict_get(self, name, _MISSING)
-                    if epoch == _EPOCH:
-                        if found is _MISSING:
-                            raise KeyError(name)
-                        return found
+                as_it_is = MACHINERY not in namespace and (
+                    owner.__class__ is not str or owner.partition(".")[0] not in STDLIB
+                )
+            if as_it_is:
+                found = _dict_get(self, name, _MISSING)
+                if epoch == _EPOCH:
+                    if found is _MISSING:
+                        raise KeyError(name)
+                    return found
         found = VIEWS.lookup(self, name, frame)
         if found is _MISSING:
             raise KeyError(name)
@@ -287,17 +286,7 @@ class ModuleViews:
         if laid and self._laid_by == _get_ident():
             return _dict_get(table, name, _MISSING)  # this thread laid it out: as it is
         top = name.partition(".")[0]
-        if not self.explicit_blocks and frame is not None:
-            # The common case, global code (Blender's, another add-on's) importing a
-            # name an environment also has: its own frame is not an environment's
-            # nor machinery to look through, and no activated block is live anywhere.
-            namespace = frame.f_globals
-            if MARKER not in namespace and not is_machinery(namespace):
-                found = None
-            else:
-                found = self.caller(frame)
-        else:
-            found = self.caller(frame)
+        found = self.caller(frame)
         if found is not None:
             env = found[1]
             if top in env.top_names or top in env.extra_tops:
