@@ -29,6 +29,9 @@ from iienv_addon.core import Manager  # noqa: E402
 
 
 def main(root: str, addons: str, wheelhouse: str) -> None:
+    from tests.simulated_os import install_from_environment
+
+    install_from_environment()  # IIENV_SIMULATE_OS=windows:<dir>: Windows' file semantics
     sys.path.insert(0, addons)
     manager = Manager(root)
     manager.enable()

@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from .errors import DamagedStateError
+from .sharing import remove_tree, replace, tree_bytes
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
@@ -91,8 +92,11 @@ def is_under(path: str, directory: Path) -> bool:
 
 
 def unused_generation_dir(home: Path, number: int = 1) -> Path:
-    """``home/gen-<number>``, or the first after it this process never loaded a library from."""
-    while (home / f"{GENERATION_PREFIX}{number}") in LOADED_LIBRARY_DIRS:
+    """``home/gen-<number>``, or the first after it that does not exist and never held a
+    library this process loaded (an uninstall may have left such a directory behind)."""
+    while (home / f"{GENERATION_PREFIX}{number}") in LOADED_LIBRARY_DIRS or os.path.lexists(
+        home / f"{GENERATION_PREFIX}{number}"
+    ):
         number += 1
     return home / f"{GENERATION_PREFIX}{number}"
 
@@ -271,8 +275,13 @@ class Environment:
         """Write the state file atomically: a killed process leaves the old or the new one."""
         self.home.mkdir(parents=True, exist_ok=True)
         tmp = self.home / f"{STATE_FILE}.tmp-{os.getpid()}"
-        tmp.write_text(json.dumps(self.state(), indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, self.home / STATE_FILE)
+        try:
+            tmp.write_text(json.dumps(self.state(), indent=2) + "\n", encoding="utf-8")
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
+        # (retried while another Blender reads it: Windows refuses the replacement then)
+        replace(tmp, self.home / STATE_FILE, f"the state of environment {self.name!r}")
 
     @classmethod
     def load(cls, home: Path) -> Environment:
@@ -355,15 +364,17 @@ class Environment:
                 continue
             if stale_gen and in_use is not None and in_use(path.name):
                 continue
-            shutil.rmtree(path, ignore_errors=True)
-            if not path.exists():
+            if remove_tree(path, delays=()):
                 removed.append(path)
         return removed
+
+    def leftover_bytes(self) -> int:
+        """Bytes under ``home`` outside the current generation: old generations a
+        loaded library kept from being deleted (Windows), deleted at the next start."""
+        total = 0
+        if not self.home.is_dir():
+            return 0
         for path in self.home.iterdir():
-            stale_gen = generation_number(path) > 0 and path != self.site_dir
-            is_staging = staging and path.name.startswith(STAGING_PREFIX)
-            if (stale_gen or is_staging) and path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-                if not path.exists():
-                    removed.append(path)
-        return removed
+            if generation_number(path) > 0 and path != self.site_dir and path.is_dir():
+                total += tree_bytes(path)
+        return total

@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import queue
-import shutil
 import subprocess
 import threading
 import time
@@ -31,6 +30,7 @@ from .errors import InstallCancelledError, InstallError
 from .interpreter import pip_python
 from .pip_errors import diagnose
 from .requirements import CheckedRequest, Requirement, canonicalize_name, wheel_name_and_version
+from .sharing import describe, remove_tree, rename
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
@@ -243,14 +243,14 @@ class InstallJob:
         except OSError as exc:
             self._fail(InstallError(
                 f"iienv: could not switch the environment of add-on {self.env.name!r} to the "
-                f"new install ({exc}); the environment is unchanged"
+                f"new install ({describe(exc)}); the environment is unchanged"
             ))  # fmt: skip
             return
         self._report("done", f"installed into {self.result.name}", 1.0)
         self._done()
 
     def _fail(self, error: InstallError) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        remove_tree(self.staging)
         self.error = error
         phase = "cancelled" if isinstance(error, InstallCancelledError) else "failed"
         self._report(phase, str(error).split("\n", 1)[0], 1.0)
@@ -312,19 +312,19 @@ def commit_generation(
     """
     with lock:
         new_site = env.next_generation_dir()
-        os.replace(staging, new_site)
+        rename(staging, new_site, f"the new install of {env.name!r}")
         old_site, old_record = env.site_dir, env.request
         env.site_dir, env.request = new_site, record
         try:
             env.save_state()
         except OSError:
             env.site_dir, env.request = old_site, old_record
-            shutil.rmtree(new_site, ignore_errors=True)
+            remove_tree(new_site)
             raise
         env.rescan()
         retire = old_site.parent == env.home and old_site not in env.dirty_site_dirs
         in_use = (getattr(m, "__file__", None) or "" for m in env.modules.values())
         retire = retire and not used_elsewhere(old_site.name)
         if retire and not any(is_under(path, old_site) for path in in_use):
-            shutil.rmtree(old_site, ignore_errors=True)
+            remove_tree(old_site, delays=())  # what a loaded library holds: the next start
     return new_site

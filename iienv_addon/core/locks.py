@@ -22,7 +22,15 @@ POSIX record locks (``fcntl.lockf``) work across NFS, unlike ``flock`` on some
 systems; they belong to the process and are dropped when *any* descriptor of
 the file is closed, so each lock file is opened once per process and kept
 open (``_OPEN``). Every lock here is exclusive, so ``msvcrt.locking`` plays
-the same part on Windows (a unit test fakes the module).
+the same part on Windows (tests/simulated_os.py fakes the module). Windows
+locks are *mandatory*: nobody can read a locked byte, so the lock is taken on
+one byte far past the text (``LOCK_OFFSET``), and the holder's pid and
+purpose at the start of the file stay readable for the "busy" message.
+
+A lock file is deleted when its environment is uninstalled, while it is
+held; a process that opened the file before the deletion and gets the lock
+after it checks that the path still names the file it locked, and otherwise
+opens the new one (``_still_at_path``).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from .errors import IienvError
 __iienv_machinery__ = True
 
 LOCK_DIR = ".locks"
+LOCK_OFFSET = 1 << 30  # the byte Windows locks: never inside the holder text
 LEASE_KINDS = ("pin", "use")
 WAIT_STEP = 0.05
 
@@ -62,11 +71,14 @@ class _Backend:
     def try_lock(self, handle: IO[str]) -> bool:
         """Lock the file exclusively now if no other process holds it."""
         if self.windows is not None:
-            handle.seek(0)
+            handle.flush()
+            os.lseek(handle.fileno(), LOCK_OFFSET, os.SEEK_SET)
             try:
                 self.windows.locking(handle.fileno(), self.windows.LK_NBLCK, 1)
             except OSError:
                 return False
+            finally:
+                handle.seek(0)
             return True
         import fcntl
 
@@ -78,9 +90,11 @@ class _Backend:
 
     def unlock(self, handle: IO[str]) -> None:
         if self.windows is not None:
-            handle.seek(0)
+            handle.flush()
+            os.lseek(handle.fileno(), LOCK_OFFSET, os.SEEK_SET)
             with contextlib.suppress(OSError):
                 self.windows.locking(handle.fileno(), self.windows.LK_UNLCK, 1)
+            handle.seek(0)
             return
         import fcntl
 
@@ -115,6 +129,11 @@ class Locks:
                 )
             if not BACKEND.try_lock(handle):
                 return False
+            if not _still_at_path(handle, path):  # deleted by an uninstall meanwhile
+                BACKEND.unlock(handle)
+                handle.close()
+                del _OPEN[str(path)]
+                return self.try_exclusive(env_name, purpose)
             _OPEN[str(path)] = (handle, "exclusive")
             handle.seek(0)
             handle.truncate()
@@ -160,6 +179,29 @@ class Locks:
             f"iienv: busy: environment {env_name!r} is {doing} by {who}; try again when it "
             f"has finished"
         )
+
+    def forget(self, env_name: str) -> None:
+        """Delete ``env_name``'s lock file (held by this process): it was uninstalled.
+
+        Called while holding the lock, after the environment is gone; the
+        leases were let go before. Where another process has the file open
+        (Windows refuses to delete it then) it stays, harmlessly.
+        """
+        path = self.env_lock_path(env_name)
+        with _GUARD:
+            try:
+                path.unlink()  # while held: see _still_at_path
+                deleted = True
+            except OSError:  # Windows: not while a handle (even ours) is open
+                deleted = False
+            entry = _OPEN.pop(str(path), None)
+            if entry is not None:
+                if entry[1] == "exclusive":
+                    BACKEND.unlock(entry[0])
+                entry[0].close()
+            if not deleted:
+                with contextlib.suppress(OSError):
+                    path.unlink()
 
     # ---- generation leases ---------------------------------------------
     # Two kinds: a "pin" on the generation a process knows as current (so nobody
@@ -245,8 +287,25 @@ def _handle(path: Path) -> IO[str]:
     return handle
 
 
-def _read(path: Path) -> str:
+def _still_at_path(handle: IO[str], path: Path) -> bool:
     try:
+        mine, now = os.fstat(handle.fileno()), os.stat(path)
+    except OSError:
+        return False
+    return (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino)
+
+
+def _read(path: Path) -> str:
+    """The holder text, through this process's own handle if it has one.
+
+    (Opening and closing another descriptor of the file would drop this
+    process's POSIX record locks on it.)
+    """
+    entry = _OPEN.get(str(path))
+    try:
+        if entry is not None and not entry[0].closed:
+            entry[0].seek(0)
+            return entry[0].read(4096).strip()
         return path.read_text(encoding="utf-8").strip()
     except OSError:
         return ""

@@ -8,10 +8,10 @@ overlap.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import importlib._bootstrap as _bootstrap
 import os
-import shutil
 import sys
 import threading
 import time
@@ -22,6 +22,7 @@ from types import FrameType, ModuleType
 
 from .caller import MARKER, calling_env
 from .environment import (
+    LOADED_LIBRARY_DIRS,
     STATE_FILE,
     BrokenEnvironment,
     Environment,
@@ -40,15 +41,16 @@ from .finder import IienvFinder
 from .import_gate import GATE
 from .import_hook import make_builtins, make_import
 from .installer import InstallJob, ProgressCallback, commit_generation
-from .layout import TRASH_PREFIX, clear_debris, new_dir_name
+from .layout import REMOVED_MARKER, TRASH_PREFIX, clear_debris, new_dir_name
 from .locks import BusyError, Locks
 from .module_view import VIEWS
-from .names import check_env_name, check_module_name, check_owner_name
+from .names import check_env_name, check_module_name, check_owner_name, same_name_folded
 from .overlay import Overlay
 from .purge import PurgeResult, purge_environment
 from .requirements import check_request
 from .routing import Routing
 from .scope import Scope, Scopes
+from .sharing import RETRY_DELAYS, FileHeldError, describe, remove_tree, rename, tree_bytes
 from .warmup import WARMERS
 
 __iienv_machinery__ = True
@@ -88,7 +90,10 @@ class Manager:
         self._enabled = False
         self._locks = Locks(self.root)
         self._broken: dict[str, BrokenEnvironment] = {}
-        clear_debris(self.root)
+        # Homes of uninstalled environments that a loaded library kept from being
+        # deleted (Windows): removed at the next start (layout.py).
+        self._pending: dict[str, Path] = {}
+        clear_debris(self.root, self._locks)
         for home in sorted(p for p in self.root.iterdir() if not p.name.startswith(".")):
             self._load(home)
 
@@ -162,6 +167,14 @@ class Manager:
                 f"{self._envs[name].site_dir}); use it, or remove it first"
             )
         self._check_owner_conflicts(name, owner_set)
+        on_disk = [p.name for p in self.root.iterdir() if not p.name.startswith(".")]
+        twin = same_name_folded(name, [*self._envs, *self._broken, *on_disk])
+        if twin is not None:
+            raise EnvironmentExistsError(
+                f"iienv: environment {name!r} differs from the existing {twin!r} only in "
+                f"case; on Windows and macOS they would share one folder. Use {twin!r} or "
+                f"another name"
+            )
         home = self.root / name
         if site_dir is not None:
             site = Path(site_dir)
@@ -174,33 +187,68 @@ class Manager:
             site = site.resolve()
         else:
             site = unused_generation_dir(home)
-        if home.exists() and any(home.iterdir()):
-            raise EnvironmentExistsError(
-                f"iienv: directory {str(home)!r} exists and is not an environment of this "
-                f"manager; remove it or choose another environment name"
-            )
-        # Built aside and renamed into place: a kill leaves a .new-* dir (cleared at
-        # the next start), never a half environment under the add-on's name.
-        building = self.root / new_dir_name(name, uuid.uuid4().hex[:8])
-        try:
-            staged = Environment(
-                name, building, owner_set, site if site_dir else building / site.name
-            )
-            if site_dir is None:
-                staged.site_dir.mkdir(parents=True)
-            staged.save_state()
-            if home.exists():
-                home.rmdir()  # empty (checked above)
-            os.rename(building, home)
-        except OSError as exc:
-            shutil.rmtree(building, ignore_errors=True)
-            raise SiteDirError(
-                f"iienv: could not create the environment {name!r} in {str(self.root)!r} "
-                f"({exc.strerror or exc}); nothing was created. Check free space and permissions"
-            ) from None
+        with self._locks.holding(name, "created"):
+            if (home / REMOVED_MARKER).exists():
+                _empty_removed_home(home)  # uninstalled earlier: what a library let go of
+            if home.exists() and (home / REMOVED_MARKER).exists():
+                self._create_in_place(name, home, owner_set, site_dir is not None, site)
+            else:
+                if home.exists() and any(home.iterdir()):
+                    raise EnvironmentExistsError(
+                        f"iienv: directory {str(home)!r} exists and is not an environment of "
+                        f"this manager; remove it or choose another environment name"
+                    )
+                self._create_aside(name, home, owner_set, site_dir is not None, site)
+        self._pending.pop(name, None)
         env = Environment(name, home, owner_set, site)
         self._register(env)
         return env
+
+    def _create_aside(
+        self, name: str, home: Path, owners: frozenset[str], adopted: bool, site: Path
+    ) -> None:
+        """Build the new environment in a ``.new-*`` dir and rename it into place.
+
+        A kill leaves the ``.new-*`` dir (cleared at the next start), never a
+        half environment under the add-on's name.
+        """
+        building = self.root / new_dir_name(name, uuid.uuid4().hex[:8])
+        try:
+            staged = Environment(name, building, owners, site if adopted else building / site.name)
+            if not adopted:
+                staged.site_dir.mkdir(parents=True)
+            staged.save_state()
+            if home.exists():
+                home.rmdir()  # empty (checked by the caller)
+            rename(building, home, f"the new environment {name!r}")
+        except OSError as exc:
+            remove_tree(building)
+            raise SiteDirError(
+                f"iienv: could not create the environment {name!r} in {str(self.root)!r} "
+                f"({describe(exc)}); nothing was created. Check free space and permissions"
+            ) from None
+
+    def _create_in_place(
+        self, name: str, home: Path, owners: frozenset[str], adopted: bool, site: Path
+    ) -> None:
+        """Create ``name`` in the home an uninstall left behind (a library there is loaded).
+
+        Such a home cannot be replaced by a rename, so the environment is
+        written into it: a new generation (never a loaded one's path), then
+        ``state.json``, and only then the removal marker goes. A kill before
+        that leaves the marker: the next start removes the whole home.
+        """
+        staged = Environment(name, home, owners, site)
+        try:
+            if not adopted:
+                site.mkdir(parents=True)
+            staged.save_state()
+            (home / REMOVED_MARKER).unlink()
+        except OSError as exc:
+            raise SiteDirError(
+                f"iienv: could not create the environment {name!r} in {str(home)!r} "
+                f"({describe(exc)}); restart Blender and try again"
+            ) from None
 
     def get(self, name: str | Environment) -> Environment:
         """The environment called ``name`` (UnknownEnvironmentError if none)."""
@@ -238,7 +286,8 @@ class Manager:
         before = env.owners
         env.owners = before | {owner}
         try:
-            env.save_state()
+            with self._locks.holding(env.name, "changed", wait=PURGE_WAIT_SECONDS):
+                env.save_state()
         except OSError as exc:
             env.owners = before  # memory and disk agree: neither changed
             raise SiteDirError(
@@ -269,8 +318,7 @@ class Manager:
         """
         if isinstance(name, str) and name in self._broken:
             broken = self._broken[name]
-            shutil.rmtree(broken.home, ignore_errors=True)
-            if broken.home.exists():
+            if not remove_tree(broken.home):
                 raise SiteDirError(
                     f"iienv: could not delete {str(broken.home)!r} (permissions?); delete it "
                     f"by hand, then start Blender again"
@@ -294,19 +342,54 @@ class Manager:
                 )
         result = self.purge(env, report=False, fresh_copy=False)
         with self._locks.holding(env.name, "removed"):
-            # Renamed aside first: a kill leaves a .trash-* dir (cleared at the next
-            # start), never a generation without its state.json.
-            trash = self.root / f"{TRASH_PREFIX}{env.name}-{uuid.uuid4().hex[:8]}"
-            try:
-                os.rename(env.home, trash)
-            except OSError as exc:
-                raise SiteDirError(
-                    f"iienv: could not remove {str(env.home)!r} ({exc.strerror or exc}); "
-                    f"nothing was removed. Check permissions"
-                ) from None
             self._unregister(env)
-            shutil.rmtree(trash, ignore_errors=True)
+            self._let_go(env)
+            if not self._delete_home(env):
+                self._pending[env.name] = env.home
+            self._locks.forget(env.name)
         return result
+
+    def _delete_home(self, env: Environment) -> bool:
+        """Delete an uninstalled environment's home; False if some of it must wait.
+
+        Renamed aside first: a kill leaves a ``.trash-*`` dir (cleared at the
+        next start), never a generation without its state.json. Where a loaded
+        library holds a file (Windows: neither it nor a directory above it can
+        be renamed or deleted while loaded), the home is marked removed, emptied
+        of everything else and deleted at the next start; it is never loaded
+        again.
+        """
+        trash = self.root / f"{TRASH_PREFIX}{env.name}-{uuid.uuid4().hex[:8]}"
+        loaded = any(d.is_relative_to(env.home) for d in LOADED_LIBRARY_DIRS)
+        try:
+            # (a loaded library will not let go: one attempt is enough then)
+            rename(env.home, trash, f"the environment {env.name!r}", () if loaded else RETRY_DELAYS)
+        except FileHeldError:
+            pass
+        except OSError as exc:
+            raise SiteDirError(
+                f"iienv: could not remove {str(env.home)!r} ({describe(exc)}); check "
+                f"permissions. The add-on's environment is no longer used"
+            ) from None
+        else:
+            remove_tree(trash)
+            return True
+        try:
+            (env.home / REMOVED_MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")
+        except OSError as exc:
+            raise SiteDirError(
+                f"iienv: could not remove {str(env.home)!r} ({describe(exc)}); delete it by "
+                f"hand after closing Blender. The add-on's environment is no longer used"
+            ) from None
+        with contextlib.suppress(OSError):
+            (env.home / STATE_FILE).unlink()
+        return _empty_removed_home(env.home)
+
+    def pending_deletion(self) -> dict[str, int]:
+        """Uninstalled environments whose files wait for the next start: name -> bytes."""
+        return {
+            name: tree_bytes(home) for name, home in sorted(self._pending.items()) if home.exists()
+        }
 
     # ---- isolation operations ------------------------------------------
     @property
@@ -489,6 +572,16 @@ class Manager:
     def _load(self, home: Path) -> None:
         """Register the environment in ``home``, or list it as broken (touching nothing)."""
         if not home.is_dir():
+            return
+        if (home / REMOVED_MARKER).exists():  # uninstalled while a library was loaded
+            if self._locks.try_exclusive(home.name, "cleaned up at start"):
+                try:
+                    if _empty_removed_home(home):
+                        self._locks.forget(home.name)
+                        return
+                finally:
+                    self._locks.release(home.name)
+            self._pending[home.name] = home
             return
         state = home / STATE_FILE
         if not state.exists() and not state.is_symlink():
@@ -691,6 +784,22 @@ class Manager:
             names |= env.top_names
             names |= env.extra_tops
         return frozenset(names)
+
+
+def _empty_removed_home(home: Path) -> bool:
+    """Delete what can be deleted of an uninstalled environment's home; True if it is gone.
+
+    The removal marker goes last, so a home that keeps a loaded library's
+    files keeps saying it was removed (and is never loaded again).
+    """
+    left = [
+        child
+        for child in list(home.iterdir())
+        if child.name != REMOVED_MARKER and not remove_tree(child, delays=())
+    ]
+    if left:
+        return False
+    return remove_tree(home)
 
 
 def _overlapping(owner: str, others: frozenset[str]) -> str | None:

@@ -12,10 +12,17 @@ import os
 import re
 import sys
 import sysconfig
+from collections.abc import Iterable
 
 from .errors import InvalidNameError
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
+
+# Device names Windows reserves in every directory, with any extension ("nul.txt").
+_RESERVED_ON_WINDOWS = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{kind}{n}" for kind in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]}
+)
 
 # fullmatch: "$" would also match before a trailing newline ("x\n" is not a name)
 _ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
@@ -60,7 +67,32 @@ def check_env_name(name: object) -> str:
         )
     if ".." in name:
         raise InvalidNameError(f"iienv: environment name {name!r} may not contain '..'")
+    stem = name.split(".", 1)[0].upper()
+    if stem in _RESERVED_ON_WINDOWS:
+        raise InvalidNameError(
+            f"iienv: environment name {name!r} is a reserved device name on Windows "
+            f"({stem}); choose another name"
+        )
+    if name.endswith("."):
+        raise InvalidNameError(
+            f"iienv: environment name {name!r} may not end with '.' (Windows drops it, and "
+            f"the folder would be another name's); choose another name"
+        )
     return name
+
+
+def same_name_folded(name: str, existing: Iterable[str]) -> str | None:
+    """The one of ``existing`` that differs from ``name`` only in case, if any.
+
+    Windows and macOS file systems ignore case by default: two such
+    environments would share one directory. Refused everywhere, since a
+    profile may move between systems.
+    """
+    folded = name.casefold()
+    for other in existing:
+        if other != name and other.casefold() == folded:
+            return other
+    return None
 
 
 def check_owner_name(name: object) -> str:

@@ -13,7 +13,11 @@ __iienv_machinery__ = True  # caller.py looks through iienv's frames
 # (pattern in pip's output, cause, what to do); first match wins.
 _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
     (
-        re.compile(r"No space left on device|Errno 28", re.I),
+        re.compile(
+            r"No space left on device|Errno 28|WinError 112|WinError 39|"
+            r"There is not enough space on the disk",
+            re.I,
+        ),
         "the disk is full",
         "free some disk space and install again",
     ),

@@ -26,6 +26,7 @@ from .environment import Environment, copy_generation, is_shared_library
 from .errors import DamagedStateError, SiteDirError
 from .exclusive import forget_thread_state
 from .registries import clear_registries, survivors
+from .sharing import rename
 
 __iienv_machinery__ = True
 
@@ -125,7 +126,7 @@ def purge_environment(
         shutil.rmtree(staging, ignore_errors=True)
         try:
             copy_generation(old_site, staging)
-            os.replace(staging, new_site)
+            rename(staging, new_site, f"the fresh copy of {env.name!r}")
         except (OSError, shutil.Error) as exc:
             shutil.rmtree(staging, ignore_errors=True)
             raise SiteDirError(

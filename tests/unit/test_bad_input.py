@@ -103,7 +103,12 @@ def test_invalid_module_name(manager: Manager, owner: object) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["", "..", "../escape", "a/b", "/abs", "a\\b", ".hidden", "x" * 101, "x\n", "x\r"]
+    "name",
+    [
+        *["", "..", "../escape", "a/b", "/abs", "a\\b", ".hidden", "x" * 101, "x\n", "x\r"],
+        # Windows: device names (any case, any extension) and a trailing dot it drops
+        *["CON", "nul", "Aux.txt", "com1", "LPT9.tar.gz", "trailing."],
+    ],
 )
 def test_invalid_environment_name(manager: Manager, name: str) -> None:
     before = _snapshot(manager)

@@ -372,13 +372,12 @@ KILL_AT_FIRST_RENAME = """
 import os, sys
 sys.path.insert(0, sys.argv[3])
 from iienv_addon.core import Manager
-from iienv_addon.core import installer
 
-real_replace = os.replace
-def replace_then_die(src, dst):     # the process is killed right after the first rename
-    real_replace(src, dst)
+real_rename = os.rename
+def rename_then_die(src, dst):      # the process is killed right after the first rename
+    real_rename(src, dst)
     os._exit(9)
-installer.os.replace = replace_then_die
+os.rename = rename_then_die         # (the generation's rename; state.json is an os.replace)
 manager = Manager(sys.argv[1])
 manager.install("k", ["six==1.17.0"], find_links=[sys.argv[2]], no_index=True)
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from iienv_addon.core.locks import _Backend
+from iienv_addon.core.locks import LOCK_OFFSET, _Backend
 
 
 class FakeMsvcrt:
@@ -21,7 +21,8 @@ class FakeMsvcrt:
         self.held: dict[int, int] = {}  # inode -> fd holding byte 0
 
     def locking(self, fd: int, mode: int, nbytes: int) -> None:
-        assert nbytes == 1 and os.lseek(fd, 0, os.SEEK_CUR) == 0  # byte 0, as iienv locks it
+        # one byte past any holder text: Windows locks are mandatory (locks.LOCK_OFFSET)
+        assert nbytes == 1 and os.lseek(fd, 0, os.SEEK_CUR) == LOCK_OFFSET
         inode = os.fstat(fd).st_ino
         if mode == self.LK_UNLCK:
             if self.held.get(inode) == fd:

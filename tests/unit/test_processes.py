@@ -17,6 +17,7 @@ import pytest
 
 from iienv_addon.core import Manager
 from tests.helpers import REPO, WHEELHOUSE, write_package
+from tests.simulated_os import ENV_VAR, WindowsSim
 
 OWNER = """
 import six
@@ -73,8 +74,14 @@ class Worker:
         self.proc.stdin.flush()
 
 
-@pytest.fixture
-def shared(tmp_path: Path):
+@pytest.fixture(params=["posix", "windows"])
+def shared(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """One environment on a root shared by workers; "windows": every process (this one and
+    the workers) under the simulated Windows semantics (tests/simulated_os.py)."""
+    sim = None
+    if request.param == "windows":
+        sim = WindowsSim(tmp_path).install()
+        monkeypatch.setenv(ENV_VAR, f"windows:{tmp_path}")
     root = tmp_path / "root"
     addons = tmp_path / "addons"
     write_package(addons, "proc_owner", OWNER)
@@ -93,6 +100,8 @@ def shared(tmp_path: Path):
     yield root, start
     for worker in workers:
         worker.close()
+    if sim is not None:
+        sim.uninstall()
 
 
 def test_update_by_another_process_keeps_this_ones_generation(shared) -> None:
@@ -150,7 +159,7 @@ def test_a_dead_process_lease_does_not_block(shared) -> None:
     a = start()
     a.ok("import")
     (first,) = a.ok("generations")
-    a.proc.kill()
+    a.proc.kill()  # (Popen.kill: TerminateProcess on Windows, SIGKILL here)
     a.proc.wait(30)
     b = start()
     b.ok("install metaprobe==2.0")

@@ -1,0 +1,322 @@
+"""Install, update, purge, uninstall and start-up under Windows' file semantics (issue 17).
+
+Windows cannot run here: tests/simulated_os.py gives this process (and worker
+processes) the rules Windows applies — a loaded library and its folders cannot
+move or go, an open file cannot be replaced, ``os.kill(pid, 0)`` raises
+``OSError`` for a dead pid, locks are mandatory — and these tests check that
+iienv's remedies, keyed on those failures, hold: no raw ``OSError``, nothing
+lost, nothing left after the next start. The real Windows runners of
+``.github/workflows/tests.yml`` run the same suite without the fake.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from iienv_addon.core import Manager
+from iienv_addon.core.errors import EnvironmentExistsError, InstallError, SiteDirError
+from iienv_addon.core.layout import REMOVED_MARKER, new_dir_name
+from iienv_addon.core.locks import LOCK_DIR, Locks
+from tests.helpers import REPO, WHEELHOUSE, tree_listing, write_package
+from tests.simulated_os import ENV_VAR, WindowsSim
+
+OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
+SPEEDUPS_OWNER = """
+from markupsafe import _speedups   # a compiled module: a library mapped from the generation
+
+def escape(text):
+    import markupsafe
+    return str(markupsafe.escape(text))
+
+def version():
+    import importlib.metadata, markupsafe
+    return importlib.metadata.version("markupsafe"), markupsafe.__file__
+"""
+
+
+@pytest.fixture
+def sim(tmp_path: Path):
+    layer = WindowsSim(tmp_path).install()
+    yield layer
+    layer.uninstall()
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    return tmp_path / "envs"
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def next_start(root: Path, sim_dir: Path) -> dict[str, object]:
+    """A new Blender process starting on ``root`` (under the same fake): what it sees."""
+    code = (
+        "import json, sys\n"
+        "from tests.simulated_os import install_from_environment\n"
+        "install_from_environment()\n"
+        "from iienv_addon.core import Manager\n"
+        "m = Manager(sys.argv[1])\n"
+        "print(json.dumps({'envs': [e.name for e in m.environments()],\n"
+        "  'broken': [b.name for b in m.broken()], 'pending': m.pending_deletion()}))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(root)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**_env(), ENV_VAR: f"windows:{sim_dir}"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ, PYTHONPATH=str(REPO))
+
+
+# ---- start-up with a dead process's debris -------------------------------------
+def test_start_up_clears_a_dead_process_debris(sim: WindowsSim, root: Path) -> None:
+    """os.kill(dead pid, 0) raises OSError on Windows: liveness comes from the env lock."""
+    manager = Manager(root)
+    manager.create("a", owners=["debris_owner"])
+    pid = dead_pid()
+    with pytest.raises(OSError) as raised:  # the fake behaves as Windows does
+        __import__("os").kill(pid, 0)
+    assert not isinstance(raised.value, ProcessLookupError)
+    left_new = root / f".new-a-{pid}-deadbeef"
+    (left_new / "gen-1").mkdir(parents=True)
+    left_tmp = root / "a" / f"state.json.tmp-{pid}"
+    left_tmp.write_text("{half", encoding="utf-8")
+    left_trash = root / ".trash-b-0123abcd"
+    (left_trash / "gen-1").mkdir(parents=True)
+
+    again = Manager(root)  # the next start: no raw OSError, debris gone
+    assert [e.name for e in again.environments()] == ["a"] and again.broken() == []
+    assert not left_new.exists() and not left_tmp.exists() and not left_trash.exists()
+
+
+def test_start_up_leaves_a_live_creators_work_alone(sim: WindowsSim, root: Path) -> None:
+    """A .new-* dir whose environment lock another process holds is being created: kept."""
+    Manager(root)
+    building = root / new_dir_name("c", "feedf00d")
+    (building / "gen-1").mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from tests.simulated_os import install_from_environment\n"
+            "install_from_environment()\n"
+            "from pathlib import Path\n"
+            "from iienv_addon.core.locks import Locks\n"
+            "Locks(Path(sys.argv[1])).exclusive('c', 'created')\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n",
+            str(root),
+        ],
+        cwd=REPO,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**_env(), ENV_VAR: f"windows:{root.parent}"},
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        Manager(root)
+        assert building.is_dir(), "a live process's create was deleted"
+    finally:
+        holder.communicate("", timeout=30)
+    Manager(root)
+    assert not building.exists()  # its creator is gone now: debris
+
+
+# ---- state.json replaced while another Blender reads it ---------------------------
+def test_state_replacement_waits_for_a_short_read(sim: WindowsSim, root: Path) -> None:
+    manager = Manager(root)
+    manager.create("s", owners=["state_owner"])
+    state = root / "s" / "state.json"
+    with sim.reading(state, seconds=0.25):  # a redraw elsewhere holds it for a moment
+        manager.add_owner("s", "state_helper")
+    assert any(r.startswith("replace") and "state.json" in r for r in sim.refusals), sim.refusals
+    assert json.loads(state.read_text())["owners"] == ["state_helper", "state_owner"]
+    assert sorted(p.name for p in (root / "s").iterdir()) == ["gen-1", "state.json"]
+
+
+def test_state_replacement_refused_for_good_changes_nothing(sim: WindowsSim, root: Path) -> None:
+    manager = Manager(root)
+    manager.create("s", owners=["state_owner"])
+    state = root / "s" / "state.json"
+    before = tree_listing(root)
+    with sim.reading(state), pytest.raises(SiteDirError) as raised:
+        manager.add_owner("s", "state_helper")
+    message = str(raised.value)
+    assert "another program holds" in message and "nothing changed" in message, message
+    assert manager.get("s").owners == {"state_owner"}
+    assert tree_listing(root) == before  # no state.json.tmp-<pid> left behind
+
+
+def test_install_switch_refused_for_good_leaves_the_environment(
+    sim: WindowsSim, root: Path
+) -> None:
+    manager = Manager(root)
+    manager.create("s", owners=["state_owner"])
+    manager.install("s", ["six==1.16.0"], **OFFLINE)
+    before = tree_listing(root)
+    with sim.reading(root / "s" / "state.json"), pytest.raises(InstallError) as raised:
+        manager.install("s", ["six==1.17.0"], **OFFLINE)
+    assert "another program holds" in str(raised.value), raised.value
+    assert "OSError" not in str(raised.value) and "Errno" not in str(raised.value)
+    assert tree_listing(root) == before
+    assert manager.install("s", ["six==1.17.0"], **OFFLINE).name == "gen-3"  # free again
+
+
+# ---- a loaded library in the environment -------------------------------------------
+def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
+    sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
+) -> None:
+    write_package(owner_dir, "speedups_owner", SPEEDUPS_OWNER)
+    manager = Manager(root)
+    manager.enable()
+    try:
+        manager.create("speedups", owners=["speedups_owner"])
+        manager.install("speedups", ["MarkupSafe==2.1.5"], **OFFLINE)
+        assert importlib.import_module("speedups_owner").escape("<") == "&lt;"
+        manager.remove("speedups")  # refused before: the loaded .so held the folders
+        assert manager.find("speedups") is None
+        assert any("loaded" in r for r in sim.refusals), sim.refusals
+        home = root / "speedups"
+        assert (home / REMOVED_MARKER).is_file() and not (home / "state.json").exists()
+        left = [p for p in home.rglob("*") if p.is_file() and p.name != REMOVED_MARKER]
+        assert left and all("_speedups" in p.name for p in left), left  # only what is loaded
+        pending = manager.pending_deletion()
+        assert pending["speedups"] == sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
+        assert pending["speedups"] > 10_000  # the library itself
+        assert not list((root / LOCK_DIR).glob("speedups.*")), "lock or lease files left"
+
+        # Enabled again in the same session: a new generation, never the loaded path
+        manager.create("speedups", owners=["speedups_owner"])
+        site = manager.install("speedups", ["MarkupSafe==3.0.2"], **OFFLINE)
+        assert (root / "speedups" / REMOVED_MARKER).exists() is False
+        assert site.name != "gen-1"
+        assert "speedups_owner" not in sys.modules  # the uninstall took the add-on out
+        assert importlib.import_module("speedups_owner").version()[0] == "3.0.2"
+        assert importlib.import_module("speedups_owner").escape("&") == "&amp;"
+    finally:
+        manager.disable()
+
+    seen = next_start(root, tmp_path)  # a new Blender: nothing of the old install left
+    assert seen == {"envs": ["speedups"], "broken": [], "pending": {}}
+    current = json.loads((root / "speedups" / "state.json").read_text())["site_dir"]
+    assert current != "gen-1"  # (disable's purge moved it on: a library was loaded)
+    assert sorted(p.name for p in (root / "speedups").iterdir()) == [current, "state.json"]
+
+
+def test_uninstall_alone_is_cleared_at_the_next_start(
+    sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
+) -> None:
+    write_package(owner_dir, "speedups_owner2", SPEEDUPS_OWNER)
+    manager = Manager(root)
+    manager.enable()
+    try:
+        manager.create("gone", owners=["speedups_owner2"])
+        manager.install("gone", ["MarkupSafe==2.1.5"], **OFFLINE)
+        importlib.import_module("speedups_owner2")
+        manager.remove("gone")
+        assert manager.pending_deletion()["gone"] > 0
+    finally:
+        manager.disable()
+    assert next_start(root, tmp_path) == {"envs": [], "broken": [], "pending": {}}
+    assert not (root / "gone").exists()
+    assert not list((root / LOCK_DIR).glob("gone.*"))
+
+
+def test_update_with_a_loaded_library_keeps_the_old_generation_until_the_next_start(
+    sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
+) -> None:
+    write_package(owner_dir, "speedups_owner3", SPEEDUPS_OWNER)
+    manager = Manager(root)
+    manager.enable()
+    try:
+        manager.create("upd", owners=["speedups_owner3"])
+        first = manager.install("upd", ["MarkupSafe==2.1.5"], **OFFLINE)
+        assert importlib.import_module("speedups_owner3").version()[0] == "2.1.5"
+        manager.install("upd", ["MarkupSafe==3.0.2"], **OFFLINE)
+        manager.purge("upd")  # the old generation's library stays loaded: it stays
+        assert first.is_dir()
+        env = manager.get("upd")
+        assert env.leftover_bytes() > 0
+        assert importlib.import_module("speedups_owner3").version()[0] == "3.0.2"
+    finally:
+        manager.disable()
+    seen = next_start(root, tmp_path)
+    assert seen["envs"] == ["upd"] and not first.exists()
+
+
+# ---- names -------------------------------------------------------------------------
+def test_names_differing_only_in_case_are_refused(tmp_path: Path) -> None:
+    layer = WindowsSim(tmp_path, case_insensitive=True).install()
+    try:
+        root = tmp_path / "envs"
+        manager = Manager(root)
+        manager.create("Tools", owners=["tools_owner"])
+        assert (root / "tools").is_dir()  # the fake folds case, as NTFS and APFS do
+        with pytest.raises(EnvironmentExistsError, match="'Tools' only in case"):
+            manager.create("tools", owners=["tools_lower_owner"])
+        assert [e.name for e in manager.environments()] == ["Tools"]
+    finally:
+        layer.uninstall()
+
+
+# ---- lock files ----------------------------------------------------------------------
+def test_uninstall_leaves_no_lock_or_lease_files(root: Path) -> None:
+    manager = Manager(root)
+    manager.create("tidy", owners=["tidy_owner"])
+    manager.install("tidy", ["six==1.16.0"], **OFFLINE)
+    assert list((root / LOCK_DIR).glob("tidy.*"))
+    manager.remove("tidy")
+    assert not list((root / LOCK_DIR).glob("tidy.*"))
+
+
+def test_a_lock_file_deleted_by_an_uninstall_is_not_held_twice(root: Path) -> None:
+    """A handle opened before another process deleted the lock file is not the lock any more.
+
+    Locking it would succeed (on the deleted file) while a third process locks
+    the path's new file: two holders. The lock is taken on the path's file.
+    """
+    locks = Locks(root)
+    path = locks.env_lock_path("x")
+    assert locks.try_exclusive("x", "installed")
+    locks.release("x")  # this process keeps the file open (POSIX locks need that)
+    path.unlink()  # another process's uninstall deletes it (locks.forget)
+    assert locks.try_exclusive("x", "installed")
+    try:
+        assert path.exists(), "locked the deleted file, not the path's"
+        assert path.read_text().startswith(f"{__import__('os').getpid()} installed")
+    finally:
+        locks.release("x")
+
+
+def test_threads_do_not_see_the_fake_outside_its_root(sim: WindowsSim, tmp_path: Path) -> None:
+    """The fake refuses only under its directory: the rest of the process is untouched."""
+    outside = Path(sys.prefix)
+    assert not sim._mine(str(outside))
+    done = []
+    worker = threading.Thread(target=lambda: done.append(__import__("os").path.isdir(outside)))
+    worker.start()
+    worker.join()
+    assert done == [True]
