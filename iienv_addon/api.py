@@ -45,6 +45,10 @@ class EnvInfo:
     progress: float = 0.0
     watched: bool = False
     reload_message: str = ""
+    # Of ``disk_bytes``: files a loaded library keeps until Blender restarts (on
+    # Windows a loaded .pyd/.dll and its folders cannot be deleted): old
+    # generations after an update or purge, or an uninstalled environment.
+    pending_bytes: int = 0
 
 
 _runtime: Runtime | None = None
@@ -333,8 +337,13 @@ def info(addon: str) -> EnvInfo:
         return EnvInfo(addon, "broken", {}, 0, 0, "", requirements, broken.reason)
     if env is None:
         state = "installing" if job else ("failed" if addon in rt.failures else "empty")
-        return EnvInfo(addon, state, {}, 0, 0, "", requirements, rt.failures.get(addon, ""))
+        pending = rt.manager.pending_deletion().get(addon, 0)
+        message = rt.failures.get(addon, "") or (_pending_message(pending) if pending else "")
+        return EnvInfo(
+            addon, state, {}, 0, pending, "", requirements, message, pending_bytes=pending
+        )
     packages, disk_bytes = _site_facts(env)
+    pending = env.leftover_bytes()
     requirements = list(env.request.get("requirements") or requirements)
     if job is not None:
         state, message, fraction = "installing", job.progress.message, job.progress.fraction
@@ -344,13 +353,22 @@ def info(addon: str) -> EnvInfo:
         state, message, fraction = ("installed" if packages else "empty"), "", 0.0
         if rt.manager.updated_elsewhere(env):
             message = "updated by another Blender: Reload (or Purge) to use the new packages"
+        elif pending:
+            message = _pending_message(pending)
     loaded = len(env.modules) + sum(1 for n in list(sys.modules) if env.owns_name(n))
     reload = rt.reloads.get(addon)
     return EnvInfo(
-        addon, state, packages, loaded, disk_bytes, str(env.site_dir),
+        addon, state, packages, loaded, disk_bytes + pending, str(env.site_dir),
         requirements, message, fraction, addon in rt.watchers,
-        reload.message if reload else "",
+        reload.message if reload else "", pending,
     )  # fmt: skip
+
+
+def _pending_message(pending: int) -> str:
+    return (
+        f"{pending / 1e6:.1f} MB of an older install are still in use (a loaded library, or "
+        f"another Blender) and will be deleted later, at the latest when Blender restarts"
+    )
 
 
 # ---- internals --------------------------------------------------------------

@@ -9,6 +9,7 @@ purge needs a fresh physical copy of the site directory: a new generation.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -41,6 +42,11 @@ STAGING_PREFIX = ".staging-"
 _NEVER_SHADOW = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
 _METADATA_SUFFIXES = (".dist-info", ".egg-info", ".data")
 _SHARED_LIBRARY_SUFFIXES = (*EXTENSION_SUFFIXES, ".so", ".dylib", ".dll", ".pyd")
+
+
+@functools.lru_cache(maxsize=64)
+def _tree_bytes_of(path: str, mtime_ns: int) -> int:
+    return tree_bytes(Path(path))
 
 
 def scan_top_names(site_dir: Path) -> frozenset[str]:
@@ -376,5 +382,6 @@ class Environment:
             return 0
         for path in self.home.iterdir():
             if generation_number(path) > 0 and path != self.site_dir and path.is_dir():
-                total += tree_bytes(path)
+                # (read at every Preferences redraw: walked again only when it changed)
+                total += _tree_bytes_of(str(path), path.stat().st_mtime_ns)
         return total

@@ -20,7 +20,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +29,7 @@ from .environment import STAGING_PREFIX, Environment, is_under
 from .errors import InstallCancelledError, InstallError
 from .interpreter import pip_python
 from .pip_errors import diagnose
+from .process_tree import ProcessTree, creation_flags
 from .requirements import CheckedRequest, Requirement, canonicalize_name, wheel_name_and_version
 from .sharing import describe, remove_tree, rename
 
@@ -58,7 +59,7 @@ def pip_command(python: str, target: Path, request: CheckedRequest, no_index: bo
     1.26 on Python 3.13) must be a clear error instead (pip_errors.diagnose).
     """
     cmd = [
-        python, "-m", "pip", "install", "--target", str(target),
+        python, *PYTHON_FLAGS, "-m", "pip", "install", "--target", str(target),
         "--disable-pip-version-check", "--no-input", "--no-warn-script-location",
         "--progress-bar", "off",
     ]  # fmt: skip
@@ -73,6 +74,31 @@ def pip_command(python: str, target: Path, request: CheckedRequest, no_index: bo
     cmd += [str(w) for w in request.wheels]
     cmd += [str(r) for r in request.requirements]
     return cmd
+
+
+# -E: ignore PYTHON* variables (PYTHONHOME, PYTHONPATH), as Blender's own Python
+# does; -u: unbuffered output, for progress; -X utf8: output read as UTF-8 on
+# every OS (PYTHONUNBUFFERED and PYTHONIOENCODING are ignored with -E).
+PYTHON_FLAGS = ("-E", "-u", "-X", "utf8")
+# Set to 1 to let pip read the user's pip configuration (pip.ini, PIP_* variables),
+# e.g. a company index mirror; by default iienv's own arguments decide alone.
+USER_CONFIG_VARIABLE = "IIENV_PIP_USE_USER_CONFIG"
+
+
+def pip_environment(base: Mapping[str, str]) -> dict[str, str]:
+    """The process environment pip runs with: none of the user's pip configuration.
+
+    Blender ignores the user's Python configuration; pip would not: ``PIP_USER``
+    or a ``pip.ini``/``pip.conf`` with ``user = true`` (or ``target``,
+    ``prefix``, ``require-virtualenv``, ``dry-run``) would send packages
+    elsewhere or nowhere. ``PIP_CONFIG_FILE=os.devnull`` makes pip load no
+    configuration file at all (pip's documented switch).
+    """
+    if base.get(USER_CONFIG_VARIABLE) == "1":
+        return dict(base, PIP_NO_INPUT="1")
+    env = {k: v for k, v in base.items() if not k.upper().startswith(("PIP_", "PYTHON"))}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    return env
 
 
 class InstallJob:
@@ -102,6 +128,7 @@ class InstallJob:
         self.result: Path | None = None
         self.error: InstallError | None = None
         self._proc: subprocess.Popen[str] | None = None
+        self._tree: ProcessTree | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._reader: threading.Thread | None = None
         self._cancelled = False
@@ -124,11 +151,13 @@ class InstallJob:
             self.env.home.mkdir(parents=True, exist_ok=True)
             self.staging.mkdir()
             cmd = pip_command(python, self.staging, self.request, self.no_index)
-            env = dict(os.environ, PYTHONUNBUFFERED="1", PIP_NO_INPUT="1")
             self._proc = subprocess.Popen(
                 cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                errors="replace", env=env, stdin=subprocess.DEVNULL,
+                encoding="utf-8", errors="replace", env=pip_environment(os.environ),
+                stdin=subprocess.DEVNULL,
+                creationflags=creation_flags(),
             )  # fmt: skip
+            self._tree = ProcessTree(self._proc)
         except InstallError as exc:
             self._fail(exc)
             return self
@@ -150,7 +179,9 @@ class InstallJob:
         assert self._proc is not None
         self._drain()
         if self._kill_at is not None and time.monotonic() > self._kill_at:
-            self._proc.kill()
+            assert self._tree is not None
+            self._tree.end(force=True)
+            self._kill_at = None
         if self._proc.poll() is None or (self._reader is not None and self._reader.is_alive()):
             return False
         self._drain()
@@ -176,8 +207,8 @@ class InstallJob:
             return
         self._cancelled = True
         self._report("cancelling", "stopping pip", self.progress.fraction)
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
+        if self._tree is not None and self._proc is not None and self._proc.poll() is None:
+            self._tree.end()  # pip and what it started (a build backend, a compiler)
             self._kill_at = time.monotonic() + KILL_GRACE_SECONDS
 
     # ---- internals --------------------------------------------------------

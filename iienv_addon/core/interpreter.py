@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import os
+import platform
+import struct
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -18,14 +20,25 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import InterpreterNotFoundError
+from .process_tree import creation_flags
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
 _PROBE = (
-    "import json, sys; print(json.dumps([list(sys.version_info[:2]), "
+    "import json, sys, platform, struct; print(json.dumps([list(sys.version_info[:2]), "
     "sys.implementation.cache_tag, __import__('importlib.util').util.find_spec('pip') "
-    "is not None]))"
+    "is not None, platform.machine(), struct.calcsize('P') * 8]))"
 )
+
+
+def this_architecture() -> list[object]:
+    """What the probe reports for the running interpreter's machine and pointer size.
+
+    A Python of the right version but another architecture (an x86_64 Python under
+    Rosetta for an arm64 Blender, a 32-bit one) would install wheels Blender
+    cannot load.
+    """
+    return [platform.machine(), struct.calcsize("P") * 8]
 
 
 def candidates(
@@ -57,22 +70,34 @@ def candidates(
 
 @lru_cache(maxsize=1)
 def pip_python() -> str:
-    """The first candidate with this interpreter's version, cache tag and pip."""
+    """The first candidate with this interpreter's version, cache tag, architecture and pip."""
+    return choose_python(candidates())
+
+
+def choose_python(paths: Iterable[str]) -> str:
+    """The first of ``paths`` that runs as this interpreter would (see ``pip_python``)."""
     want = [list(sys.version_info[:2]), sys.implementation.cache_tag]
     tried: list[str] = []
-    for path in candidates():
+    for path in paths:
         if not os.path.isfile(path):
             continue
         try:
             out = subprocess.run(
-                [path, "-c", _PROBE], capture_output=True, text=True, timeout=30, check=False
-            ).stdout
-            version, tag, has_pip = json.loads(out.strip().splitlines()[-1])
+                [path, "-E", "-c", _PROBE],  # -E: as pip will run (installer.PYTHON_FLAGS)
+                capture_output=True, text=True, timeout=30, check=False,
+                creationflags=creation_flags(),
+            ).stdout  # fmt: skip
+            version, tag, has_pip, *arch = json.loads(out.strip().splitlines()[-1])
         except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
             tried.append(f"{path} (does not run)")
             continue
         if [version, tag] != want:
             tried.append(f"{path} (Python {version[0]}.{version[1]})")
+            continue
+        if arch != this_architecture():
+            tried.append(
+                f"{path} ({arch[0]}, {arch[1]}-bit; Blender runs {this_architecture()[0]})"
+            )
             continue
         if not has_pip:
             tried.append(f"{path} (no pip)")

@@ -23,7 +23,8 @@ from iienv_addon.core.errors import (
     SiteDirError,
     UnknownEnvironmentError,
 )
-from iienv_addon.core.installer import Progress
+from iienv_addon.core.installer import InstallJob, Progress
+from iienv_addon.core.requirements import check_request
 from tests.helpers import REPO, WHEELHOUSE, tree_listing, write_package
 from tests.numpy_probe import PROBE_SOURCE, check_errors, check_exercise
 from tests.versions import NEW_NUMPY, OLD_NUMPY, UPDATE_NUMPY
@@ -355,17 +356,99 @@ def test_disk_full_is_named_and_leaves_environment(small_disk: Path, owner_dir: 
     assert tree_listing(manager.root) == before
 
 
+DRY_PYTHON = """#!{python}
+# pip that exits 0 without installing anything: real pip, told --dry-run
+import subprocess, sys
+sys.exit(subprocess.call([{python!r}, *sys.argv[1:], "--dry-run"]))
+"""
+
+
+def _executable(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o755)
+    return str(path)
+
+
 def test_pip_that_installs_nothing_is_caught_by_verification(
-    manager: Manager, monkeypatch: pytest.MonkeyPatch
+    manager: Manager, tmp_path: Path
 ) -> None:
-    """pip exits 0 without installing (PIP_DRY_RUN in the user's environment): verified, refused."""
-    manager.create("dry", owners=["dry_addon"])
+    """pip exits 0 without installing: verified, refused."""
+    env = manager.create("dry", owners=["dry_addon"])
     manager.install("dry", ["six==1.16.0"], **OFFLINE)
     before = tree_listing(manager.root)
-    monkeypatch.setenv("PIP_DRY_RUN", "1")
+    python = _executable(tmp_path / "dry-python", DRY_PYTHON.format(python=sys.executable))
+    request = check_request("dry", ["six==1.17.0"], [], [str(WHEELHOUSE)], None)
+    job = InstallJob(env, request, commit=lambda staging: staging, no_index=True, python=python)
     with pytest.raises(InstallError, match="six is not in the new environment"):
-        manager.install("dry", ["six==1.17.0"], **OFFLINE)
+        job.start().wait()
     assert tree_listing(manager.root) == before
+
+
+def test_the_users_pip_configuration_is_ignored(
+    manager: Manager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blender ignores the user's Python configuration; pip under iienv does too."""
+    config = tmp_path / "pip.conf"
+    config.write_text(
+        "[global]\nindex-url = http://127.0.0.1:9/simple\n[install]\nuser = true\ndry-run = true\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))  # a pip.ini with user = true
+    monkeypatch.setenv("PIP_USER", "1")
+    monkeypatch.setenv("PIP_DRY_RUN", "1")
+    monkeypatch.setenv("PYTHONHOME", str(tmp_path / "no-such-python-home"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    manager.create("cfg", owners=["cfg_addon"])
+    site = manager.install("cfg", ["six==1.17.0"], **OFFLINE)
+    assert (site / "six.py").is_file()
+    monkeypatch.setenv("IIENV_PIP_USE_USER_CONFIG", "1")  # the documented way to opt in
+    monkeypatch.delenv("PYTHONHOME")
+    with pytest.raises(InstallError):
+        manager.install("cfg", ["six==1.16.0"], **OFFLINE)
+
+
+SPAWNING_PYTHON = """#!{python}
+# a pip stand-in that starts a child (as a source build starts its backend) and waits
+import subprocess, sys, time
+child = subprocess.Popen(
+    [{python!r}, "-c", "import time; time.sleep(120)"],
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+)
+open({pid_file!r}, "w").write(str(child.pid))
+print("Collecting six", flush=True)
+time.sleep(120)
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rpartition(")")[2].split()[0] == "Z"  # a zombie waiting to be reaped
+
+
+def test_cancel_ends_pips_children_too(manager: Manager, tmp_path: Path) -> None:
+    env = manager.create("tree", owners=["tree_addon"])
+    pid_file = tmp_path / "child.pid"
+    python = _executable(
+        tmp_path / "spawning-python",
+        SPAWNING_PYTHON.format(python=sys.executable, pid_file=str(pid_file)),
+    )
+    request = check_request("tree", ["six"], [], [], None)
+    job = InstallJob(env, request, commit=lambda staging: staging, python=python).start()
+    deadline = time.monotonic() + 30
+    while not (pid_file.is_file() and pid_file.read_text()):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    child = int(pid_file.read_text())
+    job.cancel()
+    with pytest.raises(InstallCancelledError):
+        job.wait()
+    deadline = time.monotonic() + 10
+    while not _gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(child), "pip's child outlived the cancel"
 
 
 KILL_AT_FIRST_RENAME = """

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 from iienv_addon.core import interpreter
+from iienv_addon.core.errors import InterpreterNotFoundError
 
 
 def test_pip_python_matches_running_interpreter() -> None:
@@ -42,3 +47,26 @@ def test_candidates_windows_layout() -> None:
         windows=True,
     )
     assert got[0].endswith("python.exe") and "blender.exe" not in " ".join(got)
+
+
+def test_a_python_of_another_architecture_is_not_used(tmp_path: Path) -> None:
+    """Right version, wrong machine (an x86_64 Python under Rosetta for an arm64 Blender).
+
+    The candidate is a real Python that reports another machine: platform.machine()
+    is what Rosetta changes, and all the probe can see.
+    """
+    other = "aarch64" if interpreter.this_architecture()[0] != "aarch64" else "x86_64"
+    fake = tmp_path / "python3-other"
+    fake.write_text(
+        f"#!{sys.executable}\n"
+        "import json, sys\n"
+        f"print(json.dumps([list(sys.version_info[:2]), sys.implementation.cache_tag, True, "
+        f"{other!r}, 64]))\n",
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    with pytest.raises(InterpreterNotFoundError) as raised:
+        interpreter.choose_python([str(fake)])
+    assert f"{fake} ({other}, 64-bit; Blender runs" in str(raised.value)
+    assert interpreter.choose_python([sys.executable]) == sys.executable
+    assert json.loads(json.dumps(interpreter.this_architecture()))[1] in (32, 64)
