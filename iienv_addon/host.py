@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -61,7 +62,14 @@ def _raise(exc: BaseException) -> None:
 
 
 def environments_root(package: str) -> Path:
-    """Where environments live: the extension's user dir, or a user data dir (legacy)."""
+    """Where environments live: the extension's user dir, or a user data dir (legacy).
+
+    ``IIENV_ENVIRONMENTS`` puts them elsewhere: a short folder where Windows
+    limits paths to 260 characters (path_limits.py), a fast local disk.
+    """
+    chosen = os.environ.get("IIENV_ENVIRONMENTS")
+    if chosen:
+        return Path(chosen).expanduser()
     if package.startswith("bl_ext."):
         return Path(bpy.utils.extension_path_user(package, path="environments", create=True))
     return Path(bpy.utils.user_resource("DATAFILES", path="iienv/environments", create=True))

@@ -20,6 +20,8 @@ Each rule is what a real Windows does with Python's own calls:
   range locks (so it works between processes), and reading a byte that another
   handle (of any process) has locked raises "[WinError 33] The process cannot
   access the file because another process has locked a portion of the file";
+* **path length** — ``path_limits.path_limit`` answers 260 (``MAX_PATH``, as
+  Windows does without ``LongPathsEnabled``);
 * **case-insensitive names** (``case_insensitive=True``) — a path component
   matches an existing entry that differs only in case (NTFS, APFS defaults).
 
@@ -315,10 +317,13 @@ class WindowsSim:
         for owner, name, function in patches:
             self._saved[(owner, name)] = getattr(owner, name)
             setattr(owner, name, function)
-        from iienv_addon.core import locks
+        from iienv_addon.core import locks, path_limits
 
         self._saved[(locks.BACKEND, "windows")] = locks.BACKEND.windows
         locks.BACKEND.windows = self.msvcrt
+        # what Windows reports without LongPathsEnabled (the registry cannot be read here)
+        self._saved[(path_limits, "path_limit")] = path_limits.path_limit
+        path_limits.path_limit = lambda directory: path_limits.WINDOWS_MAX_PATH
         return self
 
     def uninstall(self) -> None:

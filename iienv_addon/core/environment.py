@@ -36,7 +36,8 @@ GENERATION_PREFIX = "gen-"
 # run the old library: numpy 2 then refuses with "cannot load module more than
 # once per process". Such paths are never used again in this process.
 LOADED_LIBRARY_DIRS: set[Path] = set()
-STAGING_PREFIX = ".staging-"
+STAGING_PREFIX = ".st-"  # (short: see path_limits.py)
+_OLD_STAGING_PREFIX = ".staging-"  # what iienv before 0.x named them; still cleared
 
 # Names a site dir may hold that a venv would never let shadow the interpreter.
 _NEVER_SHADOW = frozenset(sys.stdlib_module_names) | frozenset(sys.builtin_module_names)
@@ -87,6 +88,37 @@ def is_shared_library(path: str) -> bool:
     return base.endswith(_SHARED_LIBRARY_SUFFIXES) or ".so." in base
 
 
+# First bytes of files the dynamic loader maps: ELF, Mach-O (32/64-bit, both byte
+# orders), universal ("fat") Mach-O, and PE (MZ).
+_IMAGE_MAGICS = (
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce", b"\xfe\xed\xfa\xcf", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe",
+    b"\xca\xfe\xba\xbe", b"MZ",
+)  # fmt: skip
+# Suffixes of files that are never a loadable image: not opened to check.
+_NOT_IMAGE_SUFFIXES = frozenset(
+    {".py", ".pyi", ".pyc", ".pyx", ".pxd", ".txt", ".md", ".rst", ".json", ".toml", ".cfg",
+     ".ini", ".typed", ".h", ".hpp", ".c", ".cpp", ".csv", ".html", ".css", ".js", ".svg",
+     ".png", ".jpg", ".xml", ".yaml", ".yml", ".pem", ".npy", ".npz", ".mo", ".po"}
+)  # fmt: skip
+
+
+def is_loadable_image(path: str) -> bool:
+    """True for a shared library by name, or a file without such a name that is one by
+    content: macOS framework binaries (``Qt.framework/Versions/A/Qt``) and helper
+    executables have no suffix at all."""
+    if is_shared_library(path):
+        return True
+    if os.path.splitext(path)[1].lower() in _NOT_IMAGE_SUFFIXES:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4)
+    except OSError:
+        return False
+    return head.startswith(_IMAGE_MAGICS)
+
+
 def is_under(path: str, directory: Path) -> bool:
     """True if ``path`` (resolved) lies inside ``directory``."""
     if not path:
@@ -113,11 +145,12 @@ def copy_generation(source: Path, target: Path) -> None:
     The dynamic loader matches an already-loaded library by device and inode, so
     a symlink or hard link to a loaded ``.so`` would hand back the old, purged
     library (numpy segfaults). Pure files are hard-linked where possible: fast,
-    and safe because the loader never sees them.
+    and safe because the loader never sees them. Libraries are recognised by
+    content too (``is_loadable_image``): a macOS framework binary has no suffix.
     """
 
     def copy(src: str, dst: str) -> Any:
-        if not is_shared_library(src):
+        if not is_loadable_image(src):
             try:
                 os.link(src, dst)
                 return dst
@@ -365,7 +398,7 @@ class Environment:
             return removed
         for path in self.home.iterdir():
             stale_gen = generation_number(path) > 0 and path != self.site_dir
-            is_staging = staging and path.name.startswith(STAGING_PREFIX)
+            is_staging = staging and path.name.startswith((STAGING_PREFIX, _OLD_STAGING_PREFIX))
             if not (stale_gen or is_staging) or not path.is_dir():
                 continue
             if stale_gen and in_use is not None and in_use(path.name):

@@ -20,7 +20,7 @@ import subprocess
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,8 @@ from pathlib import Path
 from .environment import STAGING_PREFIX, Environment, is_under
 from .errors import InstallCancelledError, InstallError
 from .interpreter import pip_python
+from .path_limits import candidate_wheels, check_path_lengths
+from .pip_config import pip_environment
 from .pip_errors import diagnose
 from .process_tree import ProcessTree, creation_flags
 from .requirements import CheckedRequest, Requirement, canonicalize_name, wheel_name_and_version
@@ -80,25 +82,6 @@ def pip_command(python: str, target: Path, request: CheckedRequest, no_index: bo
 # does; -u: unbuffered output, for progress; -X utf8: output read as UTF-8 on
 # every OS (PYTHONUNBUFFERED and PYTHONIOENCODING are ignored with -E).
 PYTHON_FLAGS = ("-E", "-u", "-X", "utf8")
-# Set to 1 to let pip read the user's pip configuration (pip.ini, PIP_* variables),
-# e.g. a company index mirror; by default iienv's own arguments decide alone.
-USER_CONFIG_VARIABLE = "IIENV_PIP_USE_USER_CONFIG"
-
-
-def pip_environment(base: Mapping[str, str]) -> dict[str, str]:
-    """The process environment pip runs with: none of the user's pip configuration.
-
-    Blender ignores the user's Python configuration; pip would not: ``PIP_USER``
-    or a ``pip.ini``/``pip.conf`` with ``user = true`` (or ``target``,
-    ``prefix``, ``require-virtualenv``, ``dry-run``) would send packages
-    elsewhere or nowhere. ``PIP_CONFIG_FILE=os.devnull`` makes pip load no
-    configuration file at all (pip's documented switch).
-    """
-    if base.get(USER_CONFIG_VARIABLE) == "1":
-        return dict(base, PIP_NO_INPUT="1")
-    env = {k: v for k, v in base.items() if not k.upper().startswith(("PIP_", "PYTHON"))}
-    env.update(PIP_CONFIG_FILE=os.devnull, PIP_NO_INPUT="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
-    return env
 
 
 class InstallJob:
@@ -122,7 +105,8 @@ class InstallJob:
         self._commit = commit
         self._callback = progress
         self._python = python
-        self.staging = env.home / f"{STAGING_PREFIX}{uuid.uuid4().hex[:12]}"
+        # short: its length counts against Windows' 260 characters (path_limits.py)
+        self.staging = env.home / f"{STAGING_PREFIX}{uuid.uuid4().hex[:6]}"
         self.output: list[str] = []
         self.progress = Progress("queued", "waiting to start", 0.0)
         self.result: Path | None = None
@@ -149,11 +133,13 @@ class InstallJob:
         try:
             python = self._python or pip_python()
             self.env.home.mkdir(parents=True, exist_ok=True)
+            check_path_lengths(self.env.name, self.staging, candidate_wheels(self.request))
             self.staging.mkdir()
             cmd = pip_command(python, self.staging, self.request, self.no_index)
             self._proc = subprocess.Popen(
                 cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                encoding="utf-8", errors="replace", env=pip_environment(os.environ),
+                encoding="utf-8", errors="replace",
+                env=pip_environment(os.environ, python, PYTHON_FLAGS),
                 stdin=subprocess.DEVNULL,
                 creationflags=creation_flags(),
             )  # fmt: skip

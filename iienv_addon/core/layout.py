@@ -1,6 +1,6 @@
 """The environments root's own bookkeeping names, and clearing what killed processes left.
 
-``<root>/<env>/``          an environment (state.json, gen-N/, .staging-*/)
+``<root>/<env>/``          an environment (state.json, gen-N/, .st-* staging dirs)
 ``<root>/<env>/.removed``  an environment uninstalled while a loaded library kept
                            some of its files: deleted at the next start
 ``<root>/.locks/``         lock and lease files (locks.py)

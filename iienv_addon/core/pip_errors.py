@@ -6,6 +6,7 @@ import re
 import sys
 from collections.abc import Sequence
 
+from .path_limits import LONG_PATHS_ADVICE
 from .requirements import InvalidRequirement, Requirement, sys_tags
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
@@ -20,6 +21,15 @@ _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
         ),
         "the disk is full",
         "free some disk space and install again",
+    ),
+    (
+        re.compile(
+            r"Windows Long Path support|WinError 206|File name too long|Errno 36\b|"
+            r"filename or extension is too long",
+            re.I,
+        ),
+        "a file's path is longer than this system allows",
+        LONG_PATHS_ADVICE,
     ),
     (
         re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES", re.I),

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 
-from .environment import Environment, copy_generation, is_shared_library
+from .environment import STAGING_PREFIX, Environment, copy_generation, is_shared_library
 from .errors import DamagedStateError, SiteDirError
 from .exclusive import forget_thread_state
 from .registries import clear_registries, survivors
@@ -122,7 +122,7 @@ def purge_environment(
         env.site_dir, env.request = on_disk.site_dir, on_disk.request
     elif fresh_copy and old_site in env.dirty_site_dirs and old_site.is_dir():
         new_site = env.next_generation_dir()
-        staging = env.home / f".staging-{new_site.name}"
+        staging = env.home / f"{STAGING_PREFIX}{new_site.name}"
         shutil.rmtree(staging, ignore_errors=True)
         try:
             copy_generation(old_site, staging)

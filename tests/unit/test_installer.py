@@ -23,7 +23,7 @@ from iienv_addon.core.errors import (
     SiteDirError,
     UnknownEnvironmentError,
 )
-from iienv_addon.core.installer import InstallJob, Progress
+from iienv_addon.core.installer import InstallJob, Progress, installed_versions
 from iienv_addon.core.requirements import check_request
 from tests.helpers import REPO, WHEELHOUSE, tree_listing, write_package
 from tests.numpy_probe import PROBE_SOURCE, check_errors, check_exercise
@@ -41,7 +41,7 @@ def manager(tmp_path: Path, wheelhouse: Path):
 
 
 def _staging_dirs(root: Path) -> list[Path]:
-    return [p for p in root.glob("*/.staging-*")]
+    return [p for p in root.glob("*/.st-*")]
 
 
 def test_install_two_numpys_offline_then_update_while_loaded(
@@ -384,27 +384,42 @@ def test_pip_that_installs_nothing_is_caught_by_verification(
     assert tree_listing(manager.root) == before
 
 
-def test_the_users_pip_configuration_is_ignored(
+def test_the_users_pip_configuration_cannot_send_packages_elsewhere(
     manager: Manager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Blender ignores the user's Python configuration; pip under iienv does too."""
-    config = tmp_path / "pip.conf"
+    """Blender ignores the user's Python configuration; what pip installs ignores it too.
+
+    A real pip reads a real pip.conf with ``user = true``, ``dry-run``, ``no-deps``,
+    a prefix and a constraints file, plus the same as PIP_* variables and a
+    PYTHONHOME of no Python: the environment still gets what was asked. Where
+    packages come from stays the user's (also test_no_network_and_no_wheelhouse).
+    """
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("six==1.16.0\n", encoding="utf-8")
+    config = tmp_path / "xdg" / "pip" / "pip.conf"  # the user's own pip.conf
+    config.parent.mkdir(parents=True)
     config.write_text(
-        "[global]\nindex-url = http://127.0.0.1:9/simple\n[install]\nuser = true\ndry-run = true\n",
+        f"[install]\nuser = true\ndry-run = true\nno-deps = true\nprefix = {tmp_path}/p\n"
+        f"[global]\nconstraint = {constraints}\nrequire-virtualenv = true\n"
+        f"find-links = {WHEELHOUSE}\nno-index = true\n",
         encoding="utf-8",
     )
-    monkeypatch.setenv("PIP_CONFIG_FILE", str(config))  # a pip.ini with user = true
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)  # (this machine's; it would win)
     monkeypatch.setenv("PIP_USER", "1")
-    monkeypatch.setenv("PIP_DRY_RUN", "1")
+    monkeypatch.setenv("PIP_NO_DEPS", "1")
+    monkeypatch.setenv("PIP_CONSTRAINT", str(constraints))
     monkeypatch.setenv("PYTHONHOME", str(tmp_path / "no-such-python-home"))
     monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
     manager.create("cfg", owners=["cfg_addon"])
-    site = manager.install("cfg", ["six==1.17.0"], **OFFLINE)
-    assert (site / "six.py").is_file()
-    monkeypatch.setenv("IIENV_PIP_USE_USER_CONFIG", "1")  # the documented way to opt in
-    monkeypatch.delenv("PYTHONHOME")
-    with pytest.raises(InstallError):
-        manager.install("cfg", ["six==1.16.0"], **OFFLINE)
+    site = manager.install("cfg", ["metaprobe==2.0"], **OFFLINE)  # depends on six 1.17.0
+    assert installed_versions(site) == {"metaprobe": "2.0", "six": "1.17.0"}
+    assert not (tmp_path / "p").exists()
+    # where packages come from is still the user's: the file's find-links and no-index
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    site = manager.install("cfg", ["metaprobe==1.0"])  # (only in the wheelhouse)
+    assert installed_versions(site) == {"metaprobe": "1.0", "six": "1.16.0"}
 
 
 SPAWNING_PYTHON = """#!{python}

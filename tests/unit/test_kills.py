@@ -101,7 +101,7 @@ def _run(root: Path, addons: Path, operation: str, kill_after: float | None) -> 
 
 def _debris(root: Path) -> list[str]:
     found = [p.name for p in root.glob(".trash-*")] + [p.name for p in root.glob(".new-*")]
-    found += [str(p.relative_to(root)) for p in root.glob("*/.staging-*")]
+    found += [str(p.relative_to(root)) for p in root.glob("*/.st-*")]
     found += [str(p.relative_to(root)) for p in root.glob("*/state.json.tmp-*")]
     return found
 

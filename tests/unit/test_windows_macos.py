@@ -1,4 +1,4 @@
-"""Install, update, purge, uninstall and start-up under Windows' file semantics (issue 17).
+"""Install, update, purge, uninstall and start-up under Windows and macOS semantics (issue 17).
 
 Windows cannot run here: tests/simulated_os.py gives this process (and worker
 processes) the rules Windows applies — a loaded library and its folders cannot
@@ -320,3 +320,81 @@ def test_threads_do_not_see_the_fake_outside_its_root(sim: WindowsSim, tmp_path:
     worker.start()
     worker.join()
     assert done == [True]
+
+
+# ---- macOS: binaries without a suffix ------------------------------------------------
+def test_a_fresh_generation_copies_binaries_that_have_no_suffix(tmp_path: Path) -> None:
+    """A framework binary (``Qt.framework/Versions/A/Qt``) must be a new file, not a link.
+
+    The Mach-O file is faked (its first bytes: macOS cannot run here); the ELF
+    executable without a suffix is a real one (this interpreter's binary).
+    """
+    import os
+    import shutil
+
+    from iienv_addon.core.environment import copy_generation
+
+    site = tmp_path / "site"
+    framework = site / "PySide6" / "Qt" / "lib" / "QtCore.framework" / "Versions" / "A"
+    framework.mkdir(parents=True)
+    (framework / "QtCore").write_bytes(b"\xcf\xfa\xed\xfe" + b"\0" * 64)  # 64-bit Mach-O
+    (site / "PySide6" / "__init__.py").write_text("", encoding="utf-8")
+    (site / "PySide6" / "helper").write_bytes(Path(os.path.realpath(sys.executable)).read_bytes())
+    shutil.copymode(os.path.realpath(sys.executable), site / "PySide6" / "helper")
+    (site / "PySide6" / "LICENSE").write_text("text without a suffix", encoding="utf-8")
+    target = tmp_path / "gen-2"
+    copy_generation(site, target)
+
+    def same_file(rel: str) -> bool:
+        return os.path.samefile(site / rel, target / rel)
+
+    assert not same_file("PySide6/Qt/lib/QtCore.framework/Versions/A/QtCore")
+    assert not same_file("PySide6/helper")
+    assert same_file("PySide6/__init__.py") and same_file("PySide6/LICENSE")  # linked: fast
+
+
+# ---- long paths ----------------------------------------------------------------------
+LXML = "lxml==5.3.2"  # longest member: 91 characters (lxml/isoschematron/resources/xsl/...)
+
+
+def test_a_wheel_too_long_for_the_root_is_refused_before_pip(
+    sim: WindowsSim, tmp_path: Path
+) -> None:
+    """Under a root as long as a deep Windows profile, lxml's longest file passes 260."""
+    from iienv_addon.core.path_limits import longest_member
+
+    member = longest_member(next(WHEELHOUSE.glob("lxml-5.3.2-*.whl")))
+    name = "bl_ext.user_default.xml_tools"
+    # <root>/<name>/.st-xxxxxx/<member> = 265 characters: Windows' 259 do not hold it
+    depth = 265 - len(member) - len(name) - len("/.st-xxxxxx/") - len(str(tmp_path)) - 1
+    root = tmp_path / ("profile" + "x" * (depth - len("profile")))
+    manager = Manager(root)
+    manager.create(name, owners=[name])
+    before = tree_listing(root)
+    with pytest.raises(InstallError) as raised:
+        manager.install(name, [LXML], **OFFLINE)
+    message = str(raised.value)
+    assert "lxml-5.3.2-" in message and "characters" in message and member in message
+    assert "LongPathsEnabled" in message and "IIENV_ENVIRONMENTS" in message, message
+    assert "Nothing was installed" in message
+    assert tree_listing(root) == before  # pip never ran: no staging dir, no generation
+
+    short = Manager(tmp_path / "short")  # the advice: a shorter folder
+    short.create(name, owners=[name])
+    site = short.install(name, [LXML], **OFFLINE)
+    assert (site / member).is_file()
+
+
+def test_pips_own_long_path_failure_gets_the_same_advice() -> None:
+    """What pip prints on Windows when a path passes 260 (pip/_internal/commands/install.py)."""
+    from iienv_addon.core.pip_errors import diagnose
+
+    output = [
+        "ERROR: Could not install packages due to an OSError: [Errno 2] No such file or "
+        "directory: 'C:\\\\Users\\\\artist\\\\AppData\\\\...\\\\iso_schematron_skeleton.xsl'",
+        "HINT: This error might have occurred since this system does not have Windows Long "
+        "Path support enabled. You can find information on how to enable this at "
+        "https://pip.pypa.io/warnings/enable-long-paths",
+    ]
+    message = diagnose("xml_tools", output, 1, offline=False)
+    assert "longer than this system allows" in message and "LongPathsEnabled" in message
