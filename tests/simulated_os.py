@@ -22,6 +22,8 @@ Each rule is what a real Windows does with Python's own calls:
   access the file because another process has locked a portion of the file";
 * **path length** — ``path_limits.path_limit`` answers 260 (``MAX_PATH``, as
   Windows does without ``LongPathsEnabled``);
+* **DLL directories** — ``os.add_dll_directory`` (Windows only) is provided: a
+  directory stays in ``dll_directories`` until its handle is closed;
 * **case-insensitive names** (``case_insensitive=True``) — a path component
   matches an existing entry that differs only in case (NTFS, APFS defaults).
 
@@ -48,6 +50,7 @@ from pathlib import Path
 from typing import Any
 
 ENV_VAR = "IIENV_SIMULATE_OS"
+_MISSING = object()
 
 
 def _winerror(code: int, text: str, path: str, cls: type[OSError] = PermissionError) -> OSError:
@@ -124,6 +127,7 @@ class WindowsSim:
         self.open_files: weakref.WeakSet[Any] = weakref.WeakSet()
         self.locked: dict[tuple[int, int], int] = {}  # (inode, offset) -> fd (this process)
         self.refusals: list[str] = []  # what the layer refused, for the tests' asserts
+        self.dll_directories: list[str] = []  # os.add_dll_directory's search list
         self.msvcrt = FakeMsvcrt(self)
         self._saved: dict[tuple[Any, str], Any] = {}
 
@@ -149,6 +153,21 @@ class WindowsSim:
             if timer is not None:
                 timer.cancel()
             handle.close()
+
+    def _add_dll_directory(self, path: str) -> Any:
+        """``os.add_dll_directory``: the directory is searched until the handle is closed."""
+        sim = self
+        sim.dll_directories.append(os.fspath(path))
+
+        class AddedDllDirectory:
+            def __init__(self) -> None:
+                self.path = os.fspath(path)
+
+            def close(self) -> None:
+                if self.path in sim.dll_directories:
+                    sim.dll_directories.remove(self.path)
+
+        return AddedDllDirectory()
 
     # ---- rules --------------------------------------------------------------
     def _mine(self, path: str) -> bool:
@@ -312,10 +331,12 @@ class WindowsSim:
             (builtins, "open", open_),
             (io, "open", open_),
         ]
+        if not hasattr(os, "add_dll_directory"):
+            patches.append((os, "add_dll_directory", self._add_dll_directory))
         if self.case_insensitive:
             patches += [(os, "stat", stat), (os, "lstat", lstat), (os, "mkdir", mkdir)]
         for owner, name, function in patches:
-            self._saved[(owner, name)] = getattr(owner, name)
+            self._saved[(owner, name)] = getattr(owner, name, _MISSING)
             setattr(owner, name, function)
         from iienv_addon.core import locks, path_limits
 
@@ -328,7 +349,10 @@ class WindowsSim:
 
     def uninstall(self) -> None:
         for (owner, name), value in self._saved.items():
-            setattr(owner, name, value)
+            if value is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, value)
         self._saved.clear()
 
 

@@ -233,6 +233,10 @@ class Environment:
         # (sys_state.py), put back while it is laid out.
         self.sys_path: list[str] = []
         self.sys_attributes: dict[str, Any] = {}
+        # Library search entries its packages added to the process (search_paths.py):
+        # (variable, entry, whether the variable was created), DLL directory handles.
+        self.search_entries: list[tuple[str, str, bool]] = []
+        self.dll_directories: list[Any] = []
         # The generation this process holds a "use" lease on (locks.py), if any.
         self.in_use: Path | None = None
         # Filled in by the manager: the builtins dict whose __import__ is this

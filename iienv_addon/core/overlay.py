@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import ModuleType
 
+from . import search_paths
 from .environment import Environment
 from .errors import IienvError
 from .import_gate import GATE
@@ -54,6 +55,7 @@ class _Layer:
     before: set[str] = field(default_factory=set)
     cache_stash: dict[str, object] | None = None
     sys: SysSnapshot = field(default_factory=SysSnapshot)
+    search: search_paths.SearchSnapshot | None = None
     laid: _Laid | None = None
 
 
@@ -137,6 +139,7 @@ class Overlay:
             try:
                 layer.cache_stash = self._caches.lay(env, layer.tops)
                 layer.sys = lay_sys(env)
+                layer.search = search_paths.lay(env)
                 yield
                 if self._before_collect is not None:
                     self._before_collect(env)
@@ -146,6 +149,8 @@ class Overlay:
                 _collect(layer)
                 self._caches.collect(env, layer.tops, layer.cache_stash)
                 collect_sys(env, layer.sys, failed)
+                if layer.search is not None:
+                    search_paths.collect(env, layer.search, failed)
         finally:
             if outermost:  # whatever happened: the gate is never left closed
                 self._owner = None

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 
+from . import search_paths
 from .environment import STAGING_PREFIX, Environment, copy_generation, is_shared_library
 from .errors import DamagedStateError, SiteDirError
 from .exclusive import forget_thread_state
@@ -60,6 +61,9 @@ class PurgeResult(list[str]):
         self.registries_cleared = registries_cleared or []
         # (module, what holds it) for purged modules still alive after a collection
         self.survivors = survivors or []
+        # library search entries its packages had added ("LD_LIBRARY_PATH=...",
+        # "dll directory ..."), taken out (search_paths.py)
+        self.search_paths_removed: list[str] = []
 
 
 def _names_a_path_in(key: object, roots: tuple[str, ...]) -> bool:
@@ -148,11 +152,14 @@ def purge_environment(
     env.state_entries.clear()
     env.sys_path = []
     env.sys_attributes = {}
+    search_removed = search_paths.forget(env)
     env.rescan()
     importlib.invalidate_caches()
     del purged_modules
     alive = survivors(watched) if report else []
-    return PurgeResult(removed, resident, env.site_dir, hooks, cleared, alive)
+    result = PurgeResult(removed, resident, env.site_dir, hooks, cleared, alive)
+    result.search_paths_removed = search_removed
+    return result
 
 
 def _first_error(exc: BaseException) -> str:

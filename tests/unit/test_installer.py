@@ -359,7 +359,8 @@ def test_disk_full_is_named_and_leaves_environment(small_disk: Path, owner_dir: 
 DRY_PYTHON = """#!{python}
 # pip that exits 0 without installing anything: real pip, told --dry-run
 import subprocess, sys
-sys.exit(subprocess.call([{python!r}, *sys.argv[1:], "--dry-run"]))
+dry = ["--dry-run"] if "install" in sys.argv else []
+sys.exit(subprocess.call([{python!r}, *sys.argv[1:], *dry]))
 """
 
 
@@ -425,6 +426,8 @@ def test_the_users_pip_configuration_cannot_send_packages_elsewhere(
 SPAWNING_PYTHON = """#!{python}
 # a pip stand-in that starts a child (as a source build starts its backend) and waits
 import subprocess, sys, time
+if "config" in sys.argv:  # (pip config list: iienv asks for the user's index settings)
+    sys.exit(0)
 child = subprocess.Popen(
     [{python!r}, "-c", "import time; time.sleep(120)"],
     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

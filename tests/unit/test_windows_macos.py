@@ -398,3 +398,82 @@ def test_pips_own_long_path_failure_gets_the_same_advice() -> None:
     ]
     message = diagnose("xml_tools", output, 1, offline=False)
     assert "longer than this system allows" in message and "LongPathsEnabled" in message
+
+
+# ---- library search paths -------------------------------------------------------------
+CV2_OWNER = """
+import cv2
+import numpy
+
+def ok():
+    return int(cv2.countNonZero(numpy.ones((3, 3), numpy.uint8)))
+"""
+
+
+def test_search_path_edits_of_an_environment_are_undone_at_purge(
+    root: Path, owner_dir: Path, site_cache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Real opencv prepends <site>/cv2/../../lib64 to LD_LIBRARY_PATH (PATH on Windows)."""
+    import os
+
+    monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/studio/lib")  # the user's own: kept
+    write_package(owner_dir, "cv_owner", CV2_OWNER)
+    manager = Manager(root)
+    manager.enable()
+    try:
+        manager.create("cv", owners=["cv_owner"], site_dir=site_cache.fresh_copy("opencv-new"))
+        for _ in range(3):  # import, purge, again: nothing accumulates
+            assert importlib.import_module("cv_owner").ok() == 9
+            entries = os.environ["LD_LIBRARY_PATH"].split(os.pathsep)
+            assert len(entries) == 2 and entries[1] == "/opt/studio/lib", entries
+            assert "cv2" in entries[0]
+            result = manager.purge("cv")
+            assert result.search_paths_removed == [f"LD_LIBRARY_PATH={entries[0]}"]
+            assert os.environ["LD_LIBRARY_PATH"] == "/opt/studio/lib"
+        monkeypatch.delenv("LD_LIBRARY_PATH")  # a variable the environment created goes too
+        importlib.import_module("cv_owner")
+        assert os.environ.get("LD_LIBRARY_PATH", "").endswith(os.pathsep)
+        manager.purge("cv")
+        assert "LD_LIBRARY_PATH" not in os.environ
+    finally:
+        manager.disable()
+
+
+DELVEWHEEL_PACKAGE = """
+import os
+
+def _delvewheel_patch():  # what delvewheel writes into a patched wheel's __init__.py
+    libs_dir = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir, "dllpkg.libs"))
+    if os.path.isdir(libs_dir):
+        os.add_dll_directory(libs_dir)
+
+_delvewheel_patch()
+del _delvewheel_patch
+"""
+
+
+def test_dll_directories_of_an_environment_are_closed_at_purge(
+    sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
+) -> None:
+    """os.add_dll_directory is faked (Windows only); the handle a delvewheel patch drops is
+    closed when the environment is purged, and a directory of Blender's stays."""
+    import os
+
+    site = tmp_path / "dll-site"
+    write_package(site, "dllpkg", DELVEWHEEL_PACKAGE)
+    (site / "dllpkg.libs").mkdir()
+    write_package(owner_dir, "dll_owner", "import dllpkg\n")
+    blenders = os.add_dll_directory(str(tmp_path))  # type: ignore[attr-defined]
+    manager = Manager(root)
+    manager.enable()
+    try:
+        manager.create("dll", owners=["dll_owner"], site_dir=site)
+        importlib.import_module("dll_owner")
+        libs = str((site / "dllpkg.libs").resolve())
+        assert sim.dll_directories == [str(tmp_path), libs]
+        result = manager.purge("dll")
+        assert result.search_paths_removed == [f"dll directory {libs}"]
+        assert sim.dll_directories == [str(tmp_path)]
+    finally:
+        manager.disable()
+        blenders.close()
