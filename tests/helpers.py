@@ -131,3 +131,49 @@ def tree_listing(root: Path) -> list[tuple[str, str]]:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             out.append((str(path.relative_to(root)), digest))
     return out
+
+
+def script_executable(path: Path, source: str) -> str:
+    """``source`` as a program ``subprocess`` can start by ``path`` (a pip stand-in).
+
+    POSIX: the file itself, with a ``#!`` line for this interpreter. Windows has no
+    ``#!``: a ``.cmd`` next to it starts this interpreter on it.
+    """
+    if sys.platform == "win32":  # pragma: no cover - Windows runners only
+        script = path.with_suffix(".py")
+        script.write_text(source, encoding="utf-8")
+        launcher = path.with_suffix(".cmd")
+        launcher.write_text(f'@"{sys.executable}" "{script}" %*\r\n', encoding="utf-8")
+        return str(launcher)
+    path.write_text(f"#!{sys.executable}\n{source}", encoding="utf-8")
+    path.chmod(0o755)
+    return str(path)
+
+
+def process_gone(pid: int) -> bool:
+    """True once ``pid`` has exited (a zombie not reaped yet counts as gone).
+
+    Never ``os.kill(pid, 0)`` on Windows: there it *terminates* the process.
+    """
+    if sys.platform == "win32":  # pragma: no cover - Windows runners only
+        listing = subprocess.run(
+            ["tasklist", "/FI", f"PID eq {pid}", "/NH"], capture_output=True, text=True, check=False
+        ).stdout
+        return str(pid) not in listing.split()
+    stat = Path(f"/proc/{pid}/stat")
+    if Path("/proc/self/stat").exists():
+        try:
+            return stat.read_text().rpartition(")")[2].split()[0] == "Z"
+        except OSError:
+            return True
+    state = subprocess.run(
+        ["ps", "-o", "stat=", "-p", str(pid)], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return not state or state.startswith("Z")
+
+
+def kill_hard(pid: int) -> None:
+    """End ``pid`` at once, as a crash or the task manager would (SIGKILL; TerminateProcess)."""
+    import signal
+
+    os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # (SIGTERM: TerminateProcess)

@@ -27,7 +27,7 @@ from .environment import STAGING_PREFIX, Environment, copy_generation, is_shared
 from .errors import DamagedStateError, SiteDirError
 from .exclusive import forget_thread_state
 from .registries import clear_registries, survivors
-from .sharing import rename
+from .sharing import describe, rename
 
 __iienv_machinery__ = True
 
@@ -165,7 +165,7 @@ def purge_environment(
 def _first_error(exc: BaseException) -> str:
     if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list):
         return str(exc.args[0][0][2])  # copytree collects (src, dst, why) triples
-    return str(getattr(exc, "strerror", None) or exc)
+    return describe(exc)
 
 
 def _remove_import_hooks_defined_in(modules: dict[str, ModuleType]) -> list[str]:

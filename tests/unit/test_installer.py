@@ -25,11 +25,21 @@ from iienv_addon.core.errors import (
 )
 from iienv_addon.core.installer import InstallJob, Progress, installed_versions
 from iienv_addon.core.requirements import check_request
-from tests.helpers import REPO, WHEELHOUSE, tree_listing, write_package
+from tests.helpers import (
+    REPO,
+    WHEELHOUSE,
+    kill_hard,
+    process_gone,
+    script_executable,
+    tree_listing,
+    write_package,
+)
 from tests.numpy_probe import PROBE_SOURCE, check_errors, check_exercise
 from tests.versions import NEW_NUMPY, OLD_NUMPY, UPDATE_NUMPY
 
 OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
+# how a killed pip is reported: its signal on POSIX, TerminateProcess's exit code on Windows
+KILLED_PIP = "pip failed" if sys.platform == "win32" else "stopped by signal 9"
 
 
 @pytest.fixture
@@ -112,8 +122,8 @@ def test_killed_pip_leaves_previous_generation(manager: Manager, owner_dir: Path
     while not any(p.is_dir() for p in _staging_dirs(manager.root)):
         time.sleep(0.01)
     time.sleep(0.5)  # let pip get going
-    os.kill(job.pid, signal.SIGKILL)
-    with pytest.raises(InstallError, match="stopped by signal 9"):
+    kill_hard(job.pid)
+    with pytest.raises(InstallError, match=KILLED_PIP):
         job.wait()
     assert tree_listing(manager.root) == before
     assert manager.get("six").site_dir == site
@@ -136,6 +146,10 @@ def test_cancel_kills_pip_and_rolls_back(manager: Manager, owner_dir: Path) -> N
     assert tree_listing(manager.root) == before
 
 
+@pytest.mark.skipif(
+    sys.platform == "win32",
+    reason="a process group (os.killpg) is POSIX; test_kills covers Windows",
+)
 def test_killed_blender_process_leaves_no_debris_after_next_start(
     tmp_path: Path, wheelhouse: Path
 ) -> None:
@@ -339,6 +353,8 @@ def test_wheel_file_install_and_uninstall(manager: Manager, owner_dir: Path) -> 
 @pytest.fixture
 def small_disk(tmp_path: Path):
     """A real 6 MB filesystem (tmpfs; CI runs as root like this machine)."""
+    if sys.platform != "linux":  # pragma: no cover - the Windows/macOS runners
+        pytest.skip("a small tmpfs needs Linux; WinError 112 is matched in test_pip_errors")
     mount_point = tmp_path / "small-disk"
     mount_point.mkdir()
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], check=True)
@@ -356,18 +372,12 @@ def test_disk_full_is_named_and_leaves_environment(small_disk: Path, owner_dir: 
     assert tree_listing(manager.root) == before
 
 
-DRY_PYTHON = """#!{python}
+DRY_PYTHON = """
 # pip that exits 0 without installing anything: real pip, told --dry-run
 import subprocess, sys
 dry = ["--dry-run"] if "install" in sys.argv else []
 sys.exit(subprocess.call([{python!r}, *sys.argv[1:], *dry]))
 """
-
-
-def _executable(path: Path, text: str) -> str:
-    path.write_text(text, encoding="utf-8")
-    path.chmod(0o755)
-    return str(path)
 
 
 def test_pip_that_installs_nothing_is_caught_by_verification(
@@ -377,7 +387,7 @@ def test_pip_that_installs_nothing_is_caught_by_verification(
     env = manager.create("dry", owners=["dry_addon"])
     manager.install("dry", ["six==1.16.0"], **OFFLINE)
     before = tree_listing(manager.root)
-    python = _executable(tmp_path / "dry-python", DRY_PYTHON.format(python=sys.executable))
+    python = script_executable(tmp_path / "dry-python", DRY_PYTHON.format(python=sys.executable))
     request = check_request("dry", ["six==1.17.0"], [], [str(WHEELHOUSE)], None)
     job = InstallJob(env, request, commit=lambda staging: staging, no_index=True, python=python)
     with pytest.raises(InstallError, match="six is not in the new environment"):
@@ -423,7 +433,7 @@ def test_the_users_pip_configuration_cannot_send_packages_elsewhere(
     assert installed_versions(site) == {"metaprobe": "1.0", "six": "1.16.0"}
 
 
-SPAWNING_PYTHON = """#!{python}
+SPAWNING_PYTHON = """
 # a pip stand-in that starts a child (as a source build starts its backend) and waits
 import subprocess, sys, time
 if "config" in sys.argv:  # (pip config list: iienv asks for the user's index settings)
@@ -438,18 +448,10 @@ time.sleep(120)
 """
 
 
-def _gone(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rpartition(")")[2].split()[0] == "Z"  # a zombie waiting to be reaped
-
-
 def test_cancel_ends_pips_children_too(manager: Manager, tmp_path: Path) -> None:
     env = manager.create("tree", owners=["tree_addon"])
     pid_file = tmp_path / "child.pid"
-    python = _executable(
+    python = script_executable(
         tmp_path / "spawning-python",
         SPAWNING_PYTHON.format(python=sys.executable, pid_file=str(pid_file)),
     )
@@ -464,9 +466,9 @@ def test_cancel_ends_pips_children_too(manager: Manager, tmp_path: Path) -> None
     with pytest.raises(InstallCancelledError):
         job.wait()
     deadline = time.monotonic() + 10
-    while not _gone(child) and time.monotonic() < deadline:
+    while not process_gone(child) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _gone(child), "pip's child outlived the cancel"
+    assert process_gone(child), "pip's child outlived the cancel"
 
 
 KILL_AT_FIRST_RENAME = """

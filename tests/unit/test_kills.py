@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -94,7 +93,7 @@ def _run(root: Path, addons: Path, operation: str, kill_after: float | None) -> 
         child.wait(60)
         return time.monotonic() - started
     time.sleep(kill_after)
-    child.send_signal(signal.SIGKILL)
+    child.kill()  # SIGKILL; TerminateProcess on Windows
     child.wait(60)
     return time.monotonic() - started
 

@@ -477,3 +477,23 @@ def test_dll_directories_of_an_environment_are_closed_at_purge(
     finally:
         manager.disable()
         blenders.close()
+
+
+# ---- Windows' disk-full ---------------------------------------------------------------
+def test_windows_disk_full_is_named() -> None:
+    """WinError 112 (ERROR_DISK_FULL), from pip's output and from iienv's own file work."""
+    import errno
+
+    from iienv_addon.core.pip_errors import diagnose
+    from iienv_addon.core.sharing import describe, is_disk_full
+
+    output = [
+        "ERROR: Could not install packages due to an OSError: [WinError 112] There is not "
+        "enough space on the disk: 'C:\\\\Users\\\\artist\\\\...\\\\_multiarray_umath.pyd'"
+    ]
+    assert "the disk is full" in diagnose("full_addon", output, 1, offline=True)
+    # what Windows raises: errno EINVAL is what CPython sets for an unmapped code; the
+    # winerror decides (a fake: OSError has .winerror only on Windows builds)
+    exc = OSError(errno.EINVAL, "There is not enough space on the disk")
+    exc.winerror = 112  # type: ignore[attr-defined]
+    assert is_disk_full(exc) and "the disk is full" in describe(exc)
