@@ -84,3 +84,13 @@ class InstallCancelledError(InstallError):
 
 class InterpreterNotFoundError(InstallError):
     """No Python matching the running one could be found to run pip."""
+
+
+class FileHeldError(IienvError, OSError):
+    """A file or folder another program (or a loaded library) keeps from being changed.
+
+    Raised after retries (sharing.py); ``errno`` is EACCES, ``str()`` the message.
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[1]) if len(self.args) > 1 else str(self.args[0])

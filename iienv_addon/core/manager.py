@@ -33,6 +33,7 @@ from .errors import (
     DamagedStateError,
     EnvironmentExistsError,
     EnvironmentPurgedError,
+    FileHeldError,
     OwnerConflictError,
     SiteDirError,
     UnknownEnvironmentError,
@@ -50,7 +51,7 @@ from .purge import PurgeResult, purge_environment
 from .requirements import check_request
 from .routing import Routing
 from .scope import Scope, Scopes
-from .sharing import RETRY_DELAYS, FileHeldError, describe, remove_tree, rename, tree_bytes
+from .sharing import RETRY_DELAYS, describe, remove_tree, rename, tree_bytes
 from .warmup import WARMERS
 
 __iienv_machinery__ = True

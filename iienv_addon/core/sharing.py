@@ -30,7 +30,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from .errors import IienvError
+from .errors import FileHeldError
 
 __iienv_machinery__ = True
 
@@ -45,13 +45,6 @@ DELETE_DELAYS: Sequence[float] = (0.02, 0.1, 0.3)
 _HELD_WINERRORS = frozenset({5, 32, 33})
 _HELD_ERRNOS = frozenset({errno.EACCES, errno.EBUSY, errno.ETXTBSY, errno.EPERM})
 _DISK_FULL_WINERRORS = frozenset({39, 112})  # ERROR_HANDLE_DISK_FULL, ERROR_DISK_FULL
-
-
-class FileHeldError(IienvError, OSError):
-    """A file or folder another program (or a loaded library) keeps from being changed."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else "file held"
 
 
 def is_held(exc: BaseException) -> bool:
