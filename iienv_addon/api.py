@@ -185,7 +185,9 @@ def poll_jobs() -> bool:
 def uninstall(addon: str) -> list[str]:
     """Purge ``addon``'s environment and delete its files (the add-on is disabled first).
 
-    A broken environment (damaged state on disk) is deleted as it is.
+    A broken environment (damaged state on disk) is deleted as it is. Files a
+    loaded library holds (Windows: a ``.pyd``/``.dll`` and its folders) are
+    deleted at the next start; ``info(addon).pending_bytes`` says how much.
     """
     rt = runtime()
     check_module_name(addon, "add-on module name")

@@ -108,7 +108,13 @@ class IIENV_OT_uninstall(_AddonOperator):
 
     def run(self) -> str:
         removed = api.uninstall(self.addon)
-        return f"iienv: uninstalled {self.addon!r} ({len(removed)} modules removed)"
+        pending = api.info(self.addon).pending_bytes
+        later = (
+            f"; {pending / 1e6:.1f} MB held by a loaded library are deleted when Blender restarts"
+            if pending
+            else ""
+        )
+        return f"iienv: uninstalled {self.addon!r} ({len(removed)} modules removed{later})"
 
 
 class IIENV_OT_repair(_AddonOperator):

@@ -14,3 +14,8 @@ def test_late_attach_and_clean_exit(run_scenario) -> None:
 
 def test_damaged_state_of_one_environment(run_scenario) -> None:
     run_scenario("damaged_state.py")
+
+
+def test_uninstall_under_windows_file_rules(run_scenario) -> None:
+    out = run_scenario("windows_uninstall.py")
+    assert "deleted later, at the latest when Blender restarts" in out
