@@ -24,6 +24,7 @@ from .core.installer import InstallJob, ProgressCallback, installed_versions, ve
 from .core.names import check_module_name
 from .core.requirements import CheckedRequest, check_request
 from .core.scope import Scope
+from .core.sharing import tree_bytes
 from .extension_wheels import BundledInfo, infos, refresh_before_import, set_choice
 from .reloading import ReloadReport, hot_reload
 from .runtime import Host, Runtime
@@ -489,25 +490,14 @@ def _site_facts(env: Environment) -> tuple[dict[str, str], int]:
     site dir is read every time.
     """
     if env.site_dir.parent != env.home:
-        return installed_versions(env.site_dir), _disk_bytes(env.site_dir)
+        return installed_versions(env.site_dir), tree_bytes(env.site_dir)
     packages, size = _generation_facts(str(env.site_dir))
     return dict(packages), size
 
 
 @functools.lru_cache(maxsize=64)
 def _generation_facts(site_dir: str) -> tuple[dict[str, str], int]:
-    return installed_versions(Path(site_dir)), _disk_bytes(Path(site_dir))
-
-
-def _disk_bytes(path: Path) -> int:
-    total = 0
-    for dirpath, _dirnames, filenames in os.walk(path):
-        for name in filenames:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
-    return total
+    return installed_versions(Path(site_dir)), tree_bytes(Path(site_dir))
 
 
 def bundled_wheels() -> list[BundledInfo]:

@@ -186,16 +186,21 @@ def test_install_switch_refused_for_good_leaves_the_environment(
 
 
 # ---- a loaded library in the environment -------------------------------------------
+def _with_loaded_library(manager: Manager, name: str, owner_dir: Path, owner: str) -> None:
+    """Environment ``name`` with MarkupSafe 2.1.5, its compiled ``_speedups`` loaded."""
+    write_package(owner_dir, owner, SPEEDUPS_OWNER)
+    manager.create(name, owners=[owner])
+    manager.install(name, ["MarkupSafe==2.1.5"], **OFFLINE)
+    assert importlib.import_module(owner).escape("<") == "&lt;"
+
+
 def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
     sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
 ) -> None:
-    write_package(owner_dir, "speedups_owner", SPEEDUPS_OWNER)
     manager = Manager(root)
     manager.enable()
     try:
-        manager.create("speedups", owners=["speedups_owner"])
-        manager.install("speedups", ["MarkupSafe==2.1.5"], **OFFLINE)
-        assert importlib.import_module("speedups_owner").escape("<") == "&lt;"
+        _with_loaded_library(manager, "speedups", owner_dir, "speedups_owner")
         manager.remove("speedups")  # refused before: the loaded .so held the folders
         assert manager.find("speedups") is None
         assert any("loaded" in r for r in sim.refusals), sim.refusals
@@ -229,13 +234,10 @@ def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
 def test_uninstall_alone_is_cleared_at_the_next_start(
     sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
 ) -> None:
-    write_package(owner_dir, "speedups_owner2", SPEEDUPS_OWNER)
     manager = Manager(root)
     manager.enable()
     try:
-        manager.create("gone", owners=["speedups_owner2"])
-        manager.install("gone", ["MarkupSafe==2.1.5"], **OFFLINE)
-        importlib.import_module("speedups_owner2")
+        _with_loaded_library(manager, "gone", owner_dir, "speedups_owner2")
         manager.remove("gone")
         assert manager.pending_deletion()["gone"] > 0
     finally:
