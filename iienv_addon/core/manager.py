@@ -734,7 +734,8 @@ class Manager:
         if not env.modules and env.site_dir in env.dirty_site_dirs:
             raise SiteDirError(  # a purge could not copy it (disk full): loading again fails
                 f"iienv: {env.name!r} was purged, but its packages could not be copied for a "
-                f"fresh load (see the purge's error); free disk space and purge it again"
+                f"fresh load (see the purge's error: a full disk, or a file another program "
+                f"holds); free disk space or close that program, and purge it again"
             )
         if env.site_dir.parent == env.home and env.in_use is not env.site_dir:
             if not (env.home / STATE_FILE).is_file():

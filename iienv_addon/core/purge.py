@@ -27,7 +27,7 @@ from .environment import STAGING_PREFIX, Environment, copy_generation, is_shared
 from .errors import DamagedStateError, SiteDirError
 from .exclusive import forget_thread_state
 from .registries import clear_registries, survivors
-from .sharing import describe, rename
+from .sharing import describe, remove_tree, rename
 
 __iienv_machinery__ = True
 
@@ -139,7 +139,15 @@ def purge_environment(
                 f"purge it again. Its files are as they were."
             ) from None
         env.site_dir = new_site
-        env.save_state()
+        try:
+            env.save_state()
+        except OSError as exc:  # (FileHeldError: another program kept state.json, retried)
+            env.site_dir = old_site
+            remove_tree(new_site)
+            raise SiteDirError(
+                f"iienv: purged {env.name!r}, but could not record the fresh copy of its "
+                f"packages ({describe(exc)}); purge it again. Its files are as they were."
+            ) from None
     # Nothing iienv holds is loaded from older generations any more. POSIX
     # keeps mapped files alive after unlink; elsewhere the next manager
     # start removes what could not be deleted now.

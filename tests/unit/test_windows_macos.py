@@ -499,3 +499,26 @@ def test_windows_disk_full_is_named() -> None:
     exc = OSError(errno.EINVAL, "There is not enough space on the disk")
     exc.winerror = 112  # type: ignore[attr-defined]
     assert is_disk_full(exc) and "the disk is full" in describe(exc)
+
+
+def test_purge_whose_state_cannot_be_written_says_so_and_keeps_the_files(
+    sim: WindowsSim, root: Path, owner_dir: Path
+) -> None:
+    """A purge that must record a fresh copy while state.json is held for good."""
+    manager = Manager(root)
+    manager.enable()
+    try:
+        _with_loaded_library(manager, "held", owner_dir, "speedups_owner4")
+        before = sorted(p.name for p in (root / "held").iterdir())
+        with sim.reading(root / "held" / "state.json"), pytest.raises(SiteDirError) as raised:
+            manager.purge("held")
+        assert "another program holds" in str(raised.value) and "purge it again" in str(
+            raised.value
+        )
+        assert sorted(p.name for p in (root / "held").iterdir()) == before  # no half copy
+        with pytest.raises(SiteDirError, match="could not be copied"):  # never the old files
+            importlib.import_module("speedups_owner4")
+        manager.purge("held")  # free again: the fresh copy is made and recorded
+        assert importlib.import_module("speedups_owner4").escape("<") == "&lt;"
+    finally:
+        manager.disable()
