@@ -264,16 +264,19 @@ class Locks:
                         handle = open(path, "a+", encoding="utf-8")
                     except OSError:
                         continue
+                    dead = False
                     try:
-                        if BACKEND.try_lock(handle):
+                        dead = BACKEND.try_lock(handle)
+                        if dead:
                             BACKEND.unlock(handle)
-                            with contextlib.suppress(OSError):
-                                path.unlink()
                         else:
                             users.add(int(pid_text))
                     finally:
                         # (closing drops only locks this process holds on the file: none)
                         handle.close()
+                    if dead:  # after closing: Windows deletes no file a handle has open
+                        with contextlib.suppress(OSError):
+                            path.unlink()
         return sorted(users)
 
 

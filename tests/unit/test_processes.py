@@ -164,3 +164,4 @@ def test_a_dead_process_lease_does_not_block(shared) -> None:
     b = start()
     b.ok("install metaprobe==2.0")
     assert not (root / "shared" / first).exists()  # its only user died: retired
+    assert not list((root / ".locks").glob(f"*.{a.pid}.*")), "the dead process's leases stay"
