@@ -26,18 +26,19 @@ from iienv_addon.core.layout import REMOVED_MARKER, new_dir_name
 from iienv_addon.core.locks import LOCK_DIR, Locks
 from tests.helpers import REPO, WHEELHOUSE, tree_listing, write_package
 from tests.simulated_os import ENV_VAR, WindowsSim
+from tests.versions import NEW_MSGPACK, OLD_MSGPACK
 
 OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
+# msgpack: a small compiled package, two versions per Python (tests/versions.py)
 SPEEDUPS_OWNER = """
-from markupsafe import _speedups   # a compiled module: a library mapped from the generation
+from msgpack import _cmsgpack   # a compiled module: a library mapped from the generation
 
-def escape(text):
-    import markupsafe
-    return str(markupsafe.escape(text))
+def roundtrip(value):
+    return _cmsgpack.unpackb(_cmsgpack.Packer().pack(value))
 
 def version():
-    import importlib.metadata, markupsafe
-    return importlib.metadata.version("markupsafe"), markupsafe.__file__
+    import importlib.metadata, msgpack
+    return importlib.metadata.version("msgpack"), msgpack.__file__
 """
 
 
@@ -187,11 +188,11 @@ def test_install_switch_refused_for_good_leaves_the_environment(
 
 # ---- a loaded library in the environment -------------------------------------------
 def _with_loaded_library(manager: Manager, name: str, owner_dir: Path, owner: str) -> None:
-    """Environment ``name`` with MarkupSafe 2.1.5, its compiled ``_speedups`` loaded."""
+    """Environment ``name`` with the older msgpack, its compiled ``_cmsgpack`` loaded."""
     write_package(owner_dir, owner, SPEEDUPS_OWNER)
     manager.create(name, owners=[owner])
-    manager.install(name, ["MarkupSafe==2.1.5"], **OFFLINE)
-    assert importlib.import_module(owner).escape("<") == "&lt;"
+    manager.install(name, [f"msgpack=={OLD_MSGPACK}"], **OFFLINE)
+    assert importlib.import_module(owner).roundtrip([1, "a"]) == [1, "a"]
 
 
 def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
@@ -207,7 +208,7 @@ def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
         home = root / "speedups"
         assert (home / REMOVED_MARKER).is_file() and not (home / "state.json").exists()
         left = [p for p in home.rglob("*") if p.is_file() and p.name != REMOVED_MARKER]
-        assert left and all("_speedups" in p.name for p in left), left  # only what is loaded
+        assert left and all("_cmsgpack" in p.name for p in left), left  # only what is loaded
         pending = manager.pending_deletion()
         assert pending["speedups"] == sum(p.stat().st_size for p in home.rglob("*") if p.is_file())
         assert pending["speedups"] > 10_000  # the library itself
@@ -215,12 +216,12 @@ def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
 
         # Enabled again in the same session: a new generation, never the loaded path
         manager.create("speedups", owners=["speedups_owner"])
-        site = manager.install("speedups", ["MarkupSafe==3.0.2"], **OFFLINE)
+        site = manager.install("speedups", [f"msgpack=={NEW_MSGPACK}"], **OFFLINE)
         assert (root / "speedups" / REMOVED_MARKER).exists() is False
         assert site.name != "gen-1"
         assert "speedups_owner" not in sys.modules  # the uninstall took the add-on out
-        assert importlib.import_module("speedups_owner").version()[0] == "3.0.2"
-        assert importlib.import_module("speedups_owner").escape("&") == "&amp;"
+        assert importlib.import_module("speedups_owner").version()[0] == NEW_MSGPACK
+        assert importlib.import_module("speedups_owner").roundtrip({"b": 2}) == {"b": 2}
     finally:
         manager.disable()
 
@@ -255,14 +256,14 @@ def test_update_with_a_loaded_library_keeps_the_old_generation_until_the_next_st
     manager.enable()
     try:
         manager.create("upd", owners=["speedups_owner3"])
-        first = manager.install("upd", ["MarkupSafe==2.1.5"], **OFFLINE)
-        assert importlib.import_module("speedups_owner3").version()[0] == "2.1.5"
-        manager.install("upd", ["MarkupSafe==3.0.2"], **OFFLINE)
+        first = manager.install("upd", [f"msgpack=={OLD_MSGPACK}"], **OFFLINE)
+        assert importlib.import_module("speedups_owner3").version()[0] == OLD_MSGPACK
+        manager.install("upd", [f"msgpack=={NEW_MSGPACK}"], **OFFLINE)
         manager.purge("upd")  # the old generation's library stays loaded: it stays
         assert first.is_dir()
         env = manager.get("upd")
         assert env.leftover_bytes() > 0
-        assert importlib.import_module("speedups_owner3").version()[0] == "3.0.2"
+        assert importlib.import_module("speedups_owner3").version()[0] == NEW_MSGPACK
     finally:
         manager.disable()
     seen = next_start(root, tmp_path)
@@ -519,6 +520,6 @@ def test_purge_whose_state_cannot_be_written_says_so_and_keeps_the_files(
         with pytest.raises(SiteDirError, match="could not be copied"):  # never the old files
             importlib.import_module("speedups_owner4")
         manager.purge("held")  # free again: the fresh copy is made and recorded
-        assert importlib.import_module("speedups_owner4").escape("<") == "&lt;"
+        assert importlib.import_module("speedups_owner4").roundtrip([1, "a"]) == [1, "a"]
     finally:
         manager.disable()
