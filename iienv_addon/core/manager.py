@@ -8,21 +8,18 @@ overlap.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import importlib
 import importlib._bootstrap as _bootstrap
 import os
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType, ModuleType
 
 from .caller import MARKER, calling_env
 from .environment import (
-    LOADED_LIBRARY_DIRS,
     STATE_FILE,
     BrokenEnvironment,
     Environment,
@@ -33,16 +30,16 @@ from .errors import (
     DamagedStateError,
     EnvironmentExistsError,
     EnvironmentPurgedError,
-    FileHeldError,
     OwnerConflictError,
     SiteDirError,
     UnknownEnvironmentError,
 )
 from .finder import IienvFinder
+from .homes import create_aside, create_in_place, delete_home, empty_removed_home
 from .import_gate import GATE
 from .import_hook import make_builtins, make_import
 from .installer import InstallJob, ProgressCallback, commit_generation
-from .layout import REMOVED_MARKER, TRASH_PREFIX, clear_debris, new_dir_name
+from .layout import REMOVED_MARKER, clear_debris
 from .locks import BusyError, Locks
 from .module_view import VIEWS
 from .names import check_env_name, check_module_name, check_owner_name, same_name_folded
@@ -51,7 +48,7 @@ from .purge import PurgeResult, purge_environment
 from .requirements import check_request
 from .routing import Routing
 from .scope import Scope, Scopes
-from .sharing import RETRY_DELAYS, describe, remove_tree, rename, tree_bytes
+from .sharing import remove_tree, tree_bytes
 from .warmup import WARMERS
 
 __iienv_machinery__ = True
@@ -190,66 +187,20 @@ class Manager:
             site = unused_generation_dir(home)
         with self._locks.holding(name, "created"):
             if (home / REMOVED_MARKER).exists():
-                _empty_removed_home(home)  # uninstalled earlier: what a library let go of
+                empty_removed_home(home)  # uninstalled earlier: what a library let go of
             if home.exists() and (home / REMOVED_MARKER).exists():
-                self._create_in_place(name, home, owner_set, site_dir is not None, site)
+                create_in_place(name, home, owner_set, site_dir is not None, site)
             else:
                 if home.exists() and any(home.iterdir()):
                     raise EnvironmentExistsError(
                         f"iienv: directory {str(home)!r} exists and is not an environment of "
                         f"this manager; remove it or choose another environment name"
                     )
-                self._create_aside(name, home, owner_set, site_dir is not None, site)
+                create_aside(self.root, name, home, owner_set, site_dir is not None, site)
         self._pending.pop(name, None)
         env = Environment(name, home, owner_set, site)
         self._register(env)
         return env
-
-    def _create_aside(
-        self, name: str, home: Path, owners: frozenset[str], adopted: bool, site: Path
-    ) -> None:
-        """Build the new environment in a ``.new-*`` dir and rename it into place.
-
-        A kill leaves the ``.new-*`` dir (cleared at the next start), never a
-        half environment under the add-on's name.
-        """
-        building = self.root / new_dir_name(name, uuid.uuid4().hex[:8])
-        try:
-            staged = Environment(name, building, owners, site if adopted else building / site.name)
-            if not adopted:
-                staged.site_dir.mkdir(parents=True)
-            staged.save_state()
-            if home.exists():
-                home.rmdir()  # empty (checked by the caller)
-            rename(building, home, f"the new environment {name!r}")
-        except OSError as exc:
-            remove_tree(building)
-            raise SiteDirError(
-                f"iienv: could not create the environment {name!r} in {str(self.root)!r} "
-                f"({describe(exc)}); nothing was created. Check free space and permissions"
-            ) from None
-
-    def _create_in_place(
-        self, name: str, home: Path, owners: frozenset[str], adopted: bool, site: Path
-    ) -> None:
-        """Create ``name`` in the home an uninstall left behind (a library there is loaded).
-
-        Such a home cannot be replaced by a rename, so the environment is
-        written into it: a new generation (never a loaded one's path), then
-        ``state.json``, and only then the removal marker goes. A kill before
-        that leaves the marker: the next start removes the whole home.
-        """
-        staged = Environment(name, home, owners, site)
-        try:
-            if not adopted:
-                site.mkdir(parents=True)
-            staged.save_state()
-            (home / REMOVED_MARKER).unlink()
-        except OSError as exc:
-            raise SiteDirError(
-                f"iienv: could not create the environment {name!r} in {str(home)!r} "
-                f"({describe(exc)}); restart Blender and try again"
-            ) from None
 
     def get(self, name: str | Environment) -> Environment:
         """The environment called ``name`` (UnknownEnvironmentError if none)."""
@@ -345,46 +296,10 @@ class Manager:
         with self._locks.holding(env.name, "removed"):
             self._unregister(env)
             self._let_go(env)
-            if not self._delete_home(env):
+            if not delete_home(self.root, env):
                 self._pending[env.name] = env.home
             self._locks.forget(env.name)
         return result
-
-    def _delete_home(self, env: Environment) -> bool:
-        """Delete an uninstalled environment's home; False if some of it must wait.
-
-        Renamed aside first: a kill leaves a ``.trash-*`` dir (cleared at the
-        next start), never a generation without its state.json. Where a loaded
-        library holds a file (Windows: neither it nor a directory above it can
-        be renamed or deleted while loaded), the home is marked removed, emptied
-        of everything else and deleted at the next start; it is never loaded
-        again.
-        """
-        trash = self.root / f"{TRASH_PREFIX}{env.name}-{uuid.uuid4().hex[:8]}"
-        loaded = any(d.is_relative_to(env.home) for d in LOADED_LIBRARY_DIRS)
-        try:
-            # (a loaded library will not let go: one attempt is enough then)
-            rename(env.home, trash, f"the environment {env.name!r}", () if loaded else RETRY_DELAYS)
-        except FileHeldError:
-            pass
-        except OSError as exc:
-            raise SiteDirError(
-                f"iienv: could not remove {str(env.home)!r} ({describe(exc)}); check "
-                f"permissions. The add-on's environment is no longer used"
-            ) from None
-        else:
-            remove_tree(trash)
-            return True
-        try:
-            (env.home / REMOVED_MARKER).write_text(f"{os.getpid()}\n", encoding="utf-8")
-        except OSError as exc:
-            raise SiteDirError(
-                f"iienv: could not remove {str(env.home)!r} ({describe(exc)}); delete it by "
-                f"hand after closing Blender. The add-on's environment is no longer used"
-            ) from None
-        with contextlib.suppress(OSError):
-            (env.home / STATE_FILE).unlink()
-        return _empty_removed_home(env.home)
 
     def pending_deletion(self) -> dict[str, int]:
         """Uninstalled environments whose files wait for the next start: name -> bytes."""
@@ -577,7 +492,7 @@ class Manager:
         if (home / REMOVED_MARKER).exists():  # uninstalled while a library was loaded
             if self._locks.try_exclusive(home.name, "cleaned up at start"):
                 try:
-                    if _empty_removed_home(home):
+                    if empty_removed_home(home):
                         self._locks.forget(home.name)
                         return
                 finally:
@@ -786,22 +701,6 @@ class Manager:
             names |= env.top_names
             names |= env.extra_tops
         return frozenset(names)
-
-
-def _empty_removed_home(home: Path) -> bool:
-    """Delete what can be deleted of an uninstalled environment's home; True if it is gone.
-
-    The removal marker goes last, so a home that keeps a loaded library's
-    files keeps saying it was removed (and is never loaded again).
-    """
-    left = [
-        child
-        for child in list(home.iterdir())
-        if child.name != REMOVED_MARKER and not remove_tree(child, delays=())
-    ]
-    if left:
-        return False
-    return remove_tree(home)
 
 
 def _overlapping(owner: str, others: frozenset[str]) -> str | None:
