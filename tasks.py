@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -47,23 +48,29 @@ def pip(python: Path, *args: object) -> None:
     run(python, "-m", "pip", "--disable-pip-version-check", *args)
 
 
-def dev_venv() -> Path:
-    venv = WORK / "dev"
+def venv_for(name: str, requirements: Path) -> Path:
+    """``.tasks/<tag>/<name>``, made anew whenever ``requirements`` changed (as make does):
+    a package left from an older list would stay in it."""
+    venv = WORK / name
     python = venv_python(venv)
-    if not python.exists():
-        run(sys.executable, "-m", "venv", venv)
-        pip(python, "install", "-q", "-r", REPO / "requirements-dev.txt")
+    stamp = venv / "requirements.txt"
+    wanted = requirements.read_text(encoding="utf-8")
+    if python.exists() and stamp.is_file() and stamp.read_text(encoding="utf-8") == wanted:
+        return python
+    shutil.rmtree(venv, ignore_errors=True)
+    run(sys.executable, "-m", "venv", venv)
+    pip(python, "install", "-q", "-r", requirements)
+    stamp.write_text(wanted, encoding="utf-8")
     return python
+
+
+def dev_venv() -> Path:
+    return venv_for("dev", REPO / "requirements-dev.txt")
 
 
 def tools_venv() -> Path:
     """The workflow validators, apart from the dev venv (its packages play Blender's)."""
-    venv = WORK / "tools"
-    python = venv_python(venv)
-    if not python.exists():
-        run(sys.executable, "-m", "venv", venv)
-        pip(python, "install", "-q", "-r", REPO / "requirements" / "workflow-tools.txt")
-    return python.parent
+    return venv_for("tools", REPO / "requirements" / "workflow-tools.txt").parent
 
 
 def requirement_lines(path: Path) -> list[str]:
@@ -98,12 +105,7 @@ def fetch_wheels(python: Path) -> list[str]:
 def bpy_venv(version: str) -> Path:
     if BPY_PYTHON.get(version) != TAG:
         raise SystemExit(f"bpy {version} needs Python {BPY_PYTHON.get(version)}, this is {TAG}")
-    venv = WORK / f"bpy-{version}"
-    python = venv_python(venv)
-    if not python.exists():
-        run(sys.executable, "-m", "venv", venv)
-        pip(python, "install", "-q", "-r", REPO / "requirements" / f"bpy-{version}.txt")
-    return python
+    return venv_for(f"bpy-{version}", REPO / "requirements" / f"bpy-{version}.txt")
 
 
 def setup(args: argparse.Namespace) -> None:
