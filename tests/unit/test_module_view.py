@@ -117,7 +117,13 @@ def test_an_environments_code_reads_its_own_modules_whoever_calls_it(world) -> N
     # ... while this (global) frame reads Blender's, and nothing was moved for it
     assert sys.modules["numpy"] is host_numpy and "numpy" in sys.modules
     assert sys.modules.get("numpy.linalg") is host_numpy.linalg
-    assert snapshot() == before
+    after = snapshot()
+    assert {name: after[name] for name in before} == before
+    # New entries can only be shared ones: the standard library first imported by the
+    # add-on's numpy (secrets, hmac when this test runs alone) and Cython's runtime
+    # namespace, which compiled modules create under a fixed name if nobody had yet.
+    new = set(after) - set(before)
+    assert all(n.partition(".")[0] in sys.stdlib_module_names or n == "cython_runtime" for n in new)
 
 
 def test_each_frame_decides_across_calls_between_addons(world) -> None:
@@ -155,6 +161,32 @@ def test_an_activated_block_is_seen_by_its_thread_only(world) -> None:
             assert global_code.version_by_name() == OLD_NUMPY
             assert a.sample() == (2,)  # a's own frame still decides inside b's block
     assert sys.modules["numpy"] is host_numpy
+
+
+def test_import_statements_in_a_block_resolve_as_import_module(world) -> None:
+    """Issue 18, item 4: global code's ``import`` statements inside ``activated()`` get
+    what ``importlib.import_module`` gets there — cached, first loads, submodules, from-imports
+    — and Blender's modules again after the block."""
+    manager, _, _, _, host_numpy = world
+    manager.purge("a")  # nothing of a is loaded: the statements below load it
+    with manager.activated("a"):
+        import numpy  # a first load, by a statement of global code
+        import numpy.linalg as linalg
+        from numpy import fft
+
+        assert numpy is importlib.import_module("numpy") and numpy.__version__ == NEW_NUMPY
+        assert linalg is importlib.import_module("numpy.linalg")
+        assert fft is importlib.import_module("numpy.fft")
+        assert fft.__file__.startswith(str(manager.get("a").site_dir))
+        assert __import__("numpy", fromlist=["random"]).random is numpy.random
+        import numpy as again  # cached now
+
+        assert again is numpy
+    import numpy as after
+    from numpy import fft as fft_after
+
+    assert after is host_numpy and after is not numpy
+    assert fft_after is not fft and not fft_after.__file__.startswith(str(manager.root))
 
 
 def test_thread_started_by_environment_code_reads_its_modules(world) -> None:
