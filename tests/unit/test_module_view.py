@@ -347,7 +347,7 @@ def _colliding_package(root: Path, origin: str) -> None:
 
 
 STRESS = """
-import builtins, importlib, random, sys, threading, time
+import builtins, importlib, random, sys, threading, time, traceback
 sys.path.insert(0, sys.argv[1])   # the host's collide (and the add-ons)
 import collide as host_collide
 import numpy as host_numpy
@@ -366,7 +366,8 @@ def addon_thread(name, rng):            # runs for the whole test, as a server t
     try:
         owner.run_until(stop, rng, wrong, counts)
     except BaseException as exc:
-        errors.append(("addon " + name, repr(exc)))
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        errors.append(("addon " + name, repr(exc), f"{where.filename}:{where.lineno} {where.line}"))
 
 def global_thread(rng):                  # Blender's own code, first imports included
     try:
@@ -389,7 +390,8 @@ def global_thread(rng):                  # Blender's own code, first imports inc
                         sys.modules.pop(key, None)
             counts["global"] += 1
     except BaseException as exc:
-        errors.append(("global", repr(exc)))
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        errors.append(("global", repr(exc), f"{where.filename}:{where.lineno} {where.line}"))
 
 rng = random.Random(seed)
 threads = [threading.Thread(target=addon_thread, args=(n, random.Random(rng.random())))
@@ -426,8 +428,12 @@ def run_until(stop, rng, wrong, counts):
             module = builtins.__import__(name, fromlist=["ORIGIN"])
         if module.ORIGIN != me or module.PARENT != me:
             wrong.append((me, name, module.ORIGIN))
-        if sys.modules["collide"].ORIGIN != me:
-            wrong.append((me, "collide", sys.modules["collide"].ORIGIN))
+        # (a direct read: a purge of this environment on another thread may have emptied
+        # its table since the import, as any deletion from sys.modules would; absent is
+        # fine, another copy is not)
+        current = sys.modules.get("collide")
+        if current is not None and current.ORIGIN != me:
+            wrong.append((me, "collide", current.ORIGIN))
         counts["env"] += 1
 """
 
