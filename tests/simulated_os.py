@@ -356,6 +356,17 @@ class WindowsSim:
         self._saved.clear()
 
 
+@contextlib.contextmanager
+def simulated_windows(directory: Path, monkeypatch: Any) -> Iterator[WindowsSim]:
+    """This process, and the worker processes it starts (``ENV_VAR``), under the rules."""
+    sim = WindowsSim(directory).install()
+    monkeypatch.setenv(ENV_VAR, f"windows:{directory}")
+    try:
+        yield sim
+    finally:
+        sim.uninstall()
+
+
 def install_from_environment() -> WindowsSim | None:
     """In a worker process: ``IIENV_SIMULATE_OS=windows:<root>`` installs the rules."""
     value = os.environ.get(ENV_VAR, "")

@@ -132,11 +132,11 @@ def is_under(path: str, directory: Path) -> bool:
 def unused_generation_dir(home: Path, number: int = 1) -> Path:
     """``home/gen-<number>``, or the first after it that does not exist and never held a
     library this process loaded (an uninstall may have left such a directory behind)."""
-    while (home / f"{GENERATION_PREFIX}{number}") in LOADED_LIBRARY_DIRS or os.path.lexists(
-        home / f"{GENERATION_PREFIX}{number}"
-    ):
+    candidate = home / f"{GENERATION_PREFIX}{number}"
+    while candidate in LOADED_LIBRARY_DIRS or os.path.lexists(candidate):
         number += 1
-    return home / f"{GENERATION_PREFIX}{number}"
+        candidate = home / f"{GENERATION_PREFIX}{number}"
+    return candidate
 
 
 def copy_generation(source: Path, target: Path) -> None:

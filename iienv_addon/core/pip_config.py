@@ -100,10 +100,9 @@ def _ask_pip(python: str, flags: tuple[str, ...], base: Mapping[str, str]) -> di
 def pip_environment(base: Mapping[str, str], python: str, flags: tuple[str, ...]) -> dict[str, str]:
     """The process environment pip runs with: no configuration file, no ``PYTHON*``, only the
     user's where-from settings among ``PIP_*``."""
-    plain = {k: v for k, v in base.items() if not k.upper().startswith(("PIP_", "PYTHON"))}
+    env = {k: v for k, v in base.items() if not k.upper().startswith(("PIP_", "PYTHON"))}
     sources = {_variable(key) for key in SOURCE_KEYS}
     asked = {k: v for k, v in base.items() if not k.upper().startswith("PYTHON")}
-    env = plain
     env.update(source_settings(python, flags, asked))
     env.update({k: v for k, v in base.items() if k.upper() in sources})
     env.update(FIXED, PIP_CONFIG_FILE=os.devnull)

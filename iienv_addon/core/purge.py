@@ -52,6 +52,7 @@ class PurgeResult(list[str]):
         hooks_removed: list[str],
         registries_cleared: list[str] | None = None,
         survivors: list[tuple[str, str]] | None = None,
+        search_paths_removed: list[str] | None = None,
     ) -> None:
         super().__init__(sorted(names))
         self.resident_libraries = resident_libraries
@@ -63,7 +64,7 @@ class PurgeResult(list[str]):
         self.survivors = survivors or []
         # library search entries its packages had added ("LD_LIBRARY_PATH=...",
         # "dll directory ..."), taken out (search_paths.py)
-        self.search_paths_removed: list[str] = []
+        self.search_paths_removed = search_paths_removed or []
 
 
 def _names_a_path_in(key: object, roots: tuple[str, ...]) -> bool:
@@ -127,12 +128,12 @@ def purge_environment(
     elif fresh_copy and old_site in env.dirty_site_dirs and old_site.is_dir():
         new_site = env.next_generation_dir()
         staging = env.home / f"{STAGING_PREFIX}{new_site.name}"
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
         try:
             copy_generation(old_site, staging)
             rename(staging, new_site, f"the fresh copy of {env.name!r}")
         except (OSError, shutil.Error) as exc:
-            shutil.rmtree(staging, ignore_errors=True)
+            remove_tree(staging)
             raise SiteDirError(
                 f"iienv: purged {env.name!r}, but could not prepare the fresh copy of its "
                 f"packages it needs to load again ({_first_error(exc)}); free disk space and "
@@ -165,9 +166,7 @@ def purge_environment(
     importlib.invalidate_caches()
     del purged_modules
     alive = survivors(watched) if report else []
-    result = PurgeResult(removed, resident, env.site_dir, hooks, cleared, alive)
-    result.search_paths_removed = search_removed
-    return result
+    return PurgeResult(removed, resident, env.site_dir, hooks, cleared, alive, search_removed)
 
 
 def _first_error(exc: BaseException) -> str:

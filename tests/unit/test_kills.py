@@ -21,7 +21,7 @@ import pytest
 
 from iienv_addon.core import Manager
 from tests.helpers import REPO, WHEELHOUSE, write_package
-from tests.simulated_os import ENV_VAR, WindowsSim
+from tests.simulated_os import simulated_windows
 from tests.versions import OLD_MSGPACK
 
 TRIALS = int(os.environ.get("IIENV_KILL_TRIALS", "4"))
@@ -115,10 +115,8 @@ def os_rules(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
     if request.param == "posix":
         yield request.param
         return
-    sim = WindowsSim(tmp_path).install()
-    monkeypatch.setenv(ENV_VAR, f"windows:{tmp_path}")
-    yield request.param
-    sim.uninstall()
+    with simulated_windows(tmp_path, monkeypatch):
+        yield request.param
 
 
 @pytest.mark.parametrize("operation", OPERATIONS)

@@ -6,6 +6,7 @@ root (tests/process_worker.py), installing with real pip from the wheelhouse.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 
 from iienv_addon.core import Manager
 from tests.helpers import REPO, WHEELHOUSE, write_package
-from tests.simulated_os import ENV_VAR, WindowsSim
+from tests.simulated_os import simulated_windows
 
 OWNER = """
 import six
@@ -78,30 +79,27 @@ class Worker:
 def shared(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """One environment on a root shared by workers; "windows": every process (this one and
     the workers) under the simulated Windows semantics (tests/simulated_os.py)."""
-    sim = None
-    if request.param == "windows":
-        sim = WindowsSim(tmp_path).install()
-        monkeypatch.setenv(ENV_VAR, f"windows:{tmp_path}")
-    root = tmp_path / "root"
-    addons = tmp_path / "addons"
-    write_package(addons, "proc_owner", OWNER)
-    manager = Manager(root)
-    manager.enable()
-    manager.create("shared", owners=["proc_owner"])
-    manager.install("shared", ["metaprobe==1.0"], **OFFLINE)  # brings six 1.16.0
-    manager.disable()  # this process lets go of it: only the workers hold it
-    workers: list[Worker] = []
+    with contextlib.ExitStack() as rules:
+        if request.param == "windows":
+            rules.enter_context(simulated_windows(tmp_path, monkeypatch))
+        root = tmp_path / "root"
+        addons = tmp_path / "addons"
+        write_package(addons, "proc_owner", OWNER)
+        manager = Manager(root)
+        manager.enable()
+        manager.create("shared", owners=["proc_owner"])
+        manager.install("shared", ["metaprobe==1.0"], **OFFLINE)  # brings six 1.16.0
+        manager.disable()  # this process lets go of it: only the workers hold it
+        workers: list[Worker] = []
 
-    def start() -> Worker:
-        worker = Worker(root, addons)
-        workers.append(worker)
-        return worker
+        def start() -> Worker:
+            worker = Worker(root, addons)
+            workers.append(worker)
+            return worker
 
-    yield root, start
-    for worker in workers:
-        worker.close()
-    if sim is not None:
-        sim.uninstall()
+        yield root, start
+        for worker in workers:
+            worker.close()
 
 
 def test_update_by_another_process_keeps_this_ones_generation(shared) -> None:

@@ -198,9 +198,7 @@ def _with_loaded_library(manager: Manager, name: str, owner_dir: Path, owner: st
 def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
     sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
 ) -> None:
-    manager = Manager(root)
-    manager.enable()
-    try:
+    with Manager(root) as manager:
         _with_loaded_library(manager, "speedups", owner_dir, "speedups_owner")
         manager.remove("speedups")  # refused before: the loaded .so held the folders
         assert manager.find("speedups") is None
@@ -222,8 +220,6 @@ def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
         assert "speedups_owner" not in sys.modules  # the uninstall took the add-on out
         assert importlib.import_module("speedups_owner").version()[0] == NEW_MSGPACK
         assert importlib.import_module("speedups_owner").roundtrip({"b": 2}) == {"b": 2}
-    finally:
-        manager.disable()
 
     seen = next_start(root, tmp_path)  # a new Blender: nothing of the old install left
     assert seen == {"envs": ["speedups"], "broken": [], "pending": {}}
@@ -235,14 +231,10 @@ def test_uninstall_with_a_loaded_library_completes_and_the_next_start_clears(
 def test_uninstall_alone_is_cleared_at_the_next_start(
     sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
 ) -> None:
-    manager = Manager(root)
-    manager.enable()
-    try:
+    with Manager(root) as manager:
         _with_loaded_library(manager, "gone", owner_dir, "speedups_owner2")
         manager.remove("gone")
         assert manager.pending_deletion()["gone"] > 0
-    finally:
-        manager.disable()
     assert next_start(root, tmp_path) == {"envs": [], "broken": [], "pending": {}}
     assert not (root / "gone").exists()
     assert not list((root / LOCK_DIR).glob("gone.*"))
@@ -252,9 +244,7 @@ def test_update_with_a_loaded_library_keeps_the_old_generation_until_the_next_st
     sim: WindowsSim, root: Path, owner_dir: Path, tmp_path: Path
 ) -> None:
     write_package(owner_dir, "speedups_owner3", SPEEDUPS_OWNER)
-    manager = Manager(root)
-    manager.enable()
-    try:
+    with Manager(root) as manager:
         manager.create("upd", owners=["speedups_owner3"])
         first = manager.install("upd", [f"msgpack=={OLD_MSGPACK}"], **OFFLINE)
         assert importlib.import_module("speedups_owner3").version()[0] == OLD_MSGPACK
@@ -264,8 +254,6 @@ def test_update_with_a_loaded_library_keeps_the_old_generation_until_the_next_st
         env = manager.get("upd")
         assert env.leftover_bytes() > 0
         assert importlib.import_module("speedups_owner3").version()[0] == NEW_MSGPACK
-    finally:
-        manager.disable()
     seen = next_start(root, tmp_path)
     assert seen["envs"] == ["upd"] and not first.exists()
 
@@ -421,9 +409,7 @@ def test_search_path_edits_of_an_environment_are_undone_at_purge(
 
     monkeypatch.setenv("LD_LIBRARY_PATH", "/opt/studio/lib")  # the user's own: kept
     write_package(owner_dir, "cv_owner", CV2_OWNER)
-    manager = Manager(root)
-    manager.enable()
-    try:
+    with Manager(root) as manager:
         manager.create("cv", owners=["cv_owner"], site_dir=site_cache.fresh_copy("opencv-new"))
         for _ in range(3):  # import, purge, again: nothing accumulates
             assert importlib.import_module("cv_owner").ok() == 9
@@ -438,8 +424,6 @@ def test_search_path_edits_of_an_environment_are_undone_at_purge(
         assert os.environ.get("LD_LIBRARY_PATH", "").endswith(os.pathsep)
         manager.purge("cv")
         assert "LD_LIBRARY_PATH" not in os.environ
-    finally:
-        manager.disable()
 
 
 DELVEWHEEL_PACKAGE = """
@@ -467,9 +451,7 @@ def test_dll_directories_of_an_environment_are_closed_at_purge(
     (site / "dllpkg.libs").mkdir()
     write_package(owner_dir, "dll_owner", "import dllpkg\n")
     blenders = os.add_dll_directory(str(tmp_path))  # type: ignore[attr-defined]
-    manager = Manager(root)
-    manager.enable()
-    try:
+    with Manager(root) as manager:
         manager.create("dll", owners=["dll_owner"], site_dir=site)
         importlib.import_module("dll_owner")
         libs = str((site / "dllpkg.libs").resolve())
@@ -477,8 +459,6 @@ def test_dll_directories_of_an_environment_are_closed_at_purge(
         result = manager.purge("dll")
         assert result.search_paths_removed == [f"dll directory {libs}"]
         assert sim.dll_directories == [str(tmp_path)]
-    finally:
-        manager.disable()
         blenders.close()
 
 
@@ -506,9 +486,7 @@ def test_purge_whose_state_cannot_be_written_says_so_and_keeps_the_files(
     sim: WindowsSim, root: Path, owner_dir: Path
 ) -> None:
     """A purge that must record a fresh copy while state.json is held for good."""
-    manager = Manager(root)
-    manager.enable()
-    try:
+    with Manager(root) as manager:
         _with_loaded_library(manager, "held", owner_dir, "speedups_owner4")
         before = sorted(p.name for p in (root / "held").iterdir())
         with sim.reading(root / "held" / "state.json"), pytest.raises(SiteDirError) as raised:
@@ -521,5 +499,3 @@ def test_purge_whose_state_cannot_be_written_says_so_and_keeps_the_files(
             importlib.import_module("speedups_owner4")
         manager.purge("held")  # free again: the fresh copy is made and recorded
         assert importlib.import_module("speedups_owner4").roundtrip([1, "a"]) == [1, "a"]
-    finally:
-        manager.disable()
