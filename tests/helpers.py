@@ -25,9 +25,11 @@ ENV_SETS: dict[str, list[str]] = {
     "six116": ["six==1.16.0"],
     "six117": ["six==1.17.0"],
 }
-
-
 ENV_SETS.update(corpus_sets())
+# Namespace packages: PEP 420 (protobuf's and googleapis-common-protos' ``google``) and
+# pkgutil-style (backports.tarfile's ``backports``), two versions of each.
+ENV_SETS["ns-old"] = [*ENV_SETS["protobuf-old"], "backports.tarfile==1.1.1"]
+ENV_SETS["ns-new"] = [*ENV_SETS["protobuf-new"], "backports.tarfile==1.2.0"]
 
 
 def require_wheelhouse() -> Path:
@@ -177,3 +179,26 @@ def kill_hard(pid: int) -> None:
     import signal
 
     os.kill(pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # (SIGTERM: TerminateProcess)
+
+
+def plain_venv(base: Path, site_dirs: list[Path]) -> Path:
+    """A real venv (no pip) whose only packages are ``site_dirs``; returns its python.
+
+    The reference a user would check an add-on against: the same code, with only
+    its environment's packages and no Blender, no host packages, no iienv. The
+    site dirs are added by a ``.pth`` file, as site-packages entries.
+    """
+    import venv
+
+    venv.create(base, with_pip=False, symlinks=sys.platform != "win32")
+    python = base / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(purelib, "iienv_test_sites.pth").write_text(
+        "".join(f"{path}\n" for path in site_dirs), encoding="utf-8"
+    )
+    return python

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from importlib.machinery import ExtensionFileLoader, ModuleSpec, PathFinder
+from importlib.machinery import ExtensionFileLoader, ModuleSpec, NamespaceLoader, PathFinder
 from importlib.metadata import DistributionFinder, MetadataPathFinder
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -36,8 +36,9 @@ from .caller import MARKER
 from .environment import LOADED_LIBRARY_DIRS, BrokenEnvironment, Environment
 from .errors import DamagedStateError
 from .exclusive import EXCLUSIVE, check_exclusive, host_has
+from .namespaces import is_namespace_spec, keep_own_portions, namespace_spec
 from .overlay import Overlay
-from .sys_state import env_path_entries
+from .sys_state import env_path_entries, env_prefixes
 
 __iienv_machinery__ = True
 
@@ -99,9 +100,11 @@ class EnvLoader:
             module.__loader__ = real
         namespace = module.__dict__
         namespace[MARKER] = self.env
-        if not isinstance(real, ExtensionFileLoader):
+        if not isinstance(real, (ExtensionFileLoader, NamespaceLoader)):
             namespace["__builtins__"] = self.env.builtins
         real.exec_module(module)
+        if "__path__" in namespace:  # a pkgutil-style namespace took Blender's folders too
+            keep_own_portions(module, env_prefixes(self.env))
 
 
 def _generation_of(env: Environment, origin: str | None) -> Path:
@@ -141,14 +144,14 @@ class IienvFinder:
                         self._envs.environments(),
                         host_has(fullname, overlay.active_stash()),
                     )
-                spec = PathFinder.find_spec(fullname, [*added, str(env.site_dir)], target)
-                return _wrap(spec, env)
+                roots = (*added, str(env.site_dir))
+                return _wrap(PathFinder.find_spec(fullname, roots, target), env, roots)
             if added:
                 spec = PathFinder.find_spec(fullname, added, target)
                 if spec is not None:
-                    return _wrap(spec, env)
+                    return _wrap(spec, env, tuple(added))
         elif env is not None and fullname.partition(".")[0] in overlay.active_tops():
-            return _wrap(PathFinder.find_spec(fullname, path, target), env)
+            return _wrap(PathFinder.find_spec(fullname, path, target), env, path)
         owner_env = self._envs.owner_env(fullname)
         if owner_env is None:
             broken = self._envs.broken_owner(fullname)
@@ -198,7 +201,15 @@ class IienvFinder:
         return iter(MetadataPathFinder.find_distributions(local))
 
 
-def _wrap(spec: ModuleSpec | None, env: Environment) -> ModuleSpec | None:
+def _wrap(
+    spec: ModuleSpec | None, env: Environment, parent_path: Sequence[str] | None = None
+) -> ModuleSpec | None:
+    """Make ``spec``'s module run as ``env``'s (and its namespace path ``env``'s own).
+
+    ``parent_path``: where ``spec`` was searched (see namespaces.py).
+    """
+    if spec is not None and parent_path is not None and is_namespace_spec(spec):
+        namespace_spec(spec, parent_path)
     if spec is not None and spec.loader is not None and not isinstance(spec.loader, EnvLoader):
         spec.loader = EnvLoader(spec.loader, env)  # type: ignore[assignment]
     return spec
