@@ -23,6 +23,7 @@ from typing import Any
 
 from .errors import DamagedStateError
 from .sharing import remove_tree, replace, tree_bytes
+from .workers import PRIVATE_STDLIB
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
@@ -220,7 +221,8 @@ class Environment:
         # What a plain ``import a.b`` returns (the top-level package), by name:
         # the import hook's fast path is one lookup here. Rebuilt by reindex().
         self.plain_imports: dict[str, ModuleType] = {}
-        self.top_names: frozenset[str] = scan_top_names(site_dir)
+        # (with the standard library's packages it gets its own instance of: workers.py)
+        self.top_names: frozenset[str] = scan_top_names(site_dir) | PRIVATE_STDLIB
         # Top-level names outside the site dir's own that the environment's
         # compiled code registered while loading (scipy's ``_csparsetools``,
         # Cython's shared ``_cython_3_x_y``): laid out and collected with it.
@@ -280,11 +282,12 @@ class Environment:
 
     def provides(self, module_name: str) -> bool:
         """True if ``module_name`` resolves to this environment's site dir."""
-        return module_name.partition(".")[0] in self.top_names
+        top = module_name.partition(".")[0]
+        return top in self.top_names and top not in PRIVATE_STDLIB
 
     # ---- disk ----------------------------------------------------------
     def rescan(self) -> None:
-        self.top_names = scan_top_names(self.site_dir)
+        self.top_names = scan_top_names(self.site_dir) | PRIVATE_STDLIB
 
     def generations(self) -> list[Path]:
         if not self.home.is_dir():

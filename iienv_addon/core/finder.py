@@ -39,6 +39,7 @@ from .exclusive import EXCLUSIVE, check_exclusive, host_has
 from .namespaces import is_namespace_spec, keep_own_portions, namespace_spec
 from .overlay import Overlay
 from .sys_state import env_path_entries, env_prefixes
+from .workers import PRIVATE_STDLIB, adapt, private_spec
 
 __iienv_machinery__ = True
 
@@ -103,6 +104,7 @@ class EnvLoader:
         if not isinstance(real, (ExtensionFileLoader, NamespaceLoader)):
             namespace["__builtins__"] = self.env.builtins
         real.exec_module(module)
+        adapt(module, self.env)  # (its own multiprocessing, loky: workers.py)
         if "__path__" in namespace:  # a pkgutil-style namespace took Blender's folders too
             keep_own_portions(module, env_prefixes(self.env))
 
@@ -136,6 +138,8 @@ class IienvFinder:
             # Top-level names: the environment's own sys.path entries (a package
             # put them there while loading, as opencv does), then its site dir.
             added = env_path_entries(env)
+            if fullname in PRIVATE_STDLIB:  # the environment's own instance (workers.py)
+                return _wrap(private_spec(fullname, target), env)
             if fullname in overlay.active_tops():
                 if fullname in EXCLUSIVE:
                     check_exclusive(

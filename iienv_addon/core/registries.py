@@ -110,10 +110,7 @@ def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]
         for module_name in [key for key in overloads if key in names]:
             del overloads[module_name]
             removed.append(f"typing overloads of {module_name}")
-    for module in modules.values():
-        for value in list(getattr(module, "__dict__", {}).values()):
-            if isinstance(value, FunctionType) and value.__module__ in names:
-                atexit.unregister(value)
+    removed += _exit_functions({id(module.__dict__) for module in modules.values()})
     prefixes = tuple(str(d) + os.sep for d in directories)
     for filename in [f for f in list(linecache.cache) if f.startswith(prefixes)]:
         linecache.cache.pop(filename, None)
@@ -123,6 +120,38 @@ def clear_registries(modules: dict[str, ModuleType], directories: Iterable[Path]
     if _defined_in(threading.excepthook, names):
         threading.excepthook = threading.__excepthook__
         removed.append("threading.excepthook")
+    return removed
+
+
+def _exit_functions(namespaces: set[int]) -> list[str]:
+    """Unregister the environment's ``atexit`` and ``threading`` exit functions.
+
+    Closures too (joblib registers a local ``_cleanup`` per temporary folder): a
+    purged environment's function would run at Blender's exit and fail on its
+    first lazy import, printing a traceback for each. ``atexit`` cannot list its
+    functions, so candidates come from the heap (functions whose globals are
+    one of the environment's modules) and ``_ncallbacks`` tells which were
+    registered. ``threading._register_atexit`` (concurrent.futures, loky) keeps
+    a plain list.
+    """
+    removed: list[str] = []
+    functions = [
+        obj
+        for obj in gc.get_objects()
+        if type(obj) is FunctionType and id(obj.__globals__) in namespaces
+    ]
+    count = getattr(atexit, "_ncallbacks", None)
+    for function in functions:
+        before = count() if count is not None else None
+        atexit.unregister(function)
+        if count is not None and count() != before:
+            removed.append(f"atexit function {function.__module__}.{function.__qualname__}")
+    exits = getattr(threading, "_threading_atexits", None)
+    if isinstance(exits, list):
+        kept = [f for f in exits if id(getattr(f, "__globals__", None)) not in namespaces]
+        if len(kept) != len(exits):
+            removed.append(f"{len(exits) - len(kept)} threading exit function(s)")
+            exits[:] = kept
     return removed
 
 

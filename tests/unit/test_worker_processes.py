@@ -1,0 +1,196 @@
+"""Issue 18 item 1: worker processes of an environment's code run in that environment.
+
+Two environments with scikit-learn, joblib, scipy and numpy (two versions of
+each, beside the host's own numpy) start workers every way an add-on does:
+``multiprocessing`` pools with spawn, forkserver and fork,
+``ProcessPoolExecutor``, joblib's loky and multiprocessing backends and
+scikit-learn's ``n_jobs``. Arrays cross both ways. Each add-on's outcome must
+equal what the same code returns in a plain venv holding only its
+environment's packages (workers/DESIGN: multiprocessing is each environment's
+own instance, and children get the environment's roots on their path).
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import multiprocessing.context
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from iienv_addon.core import Manager
+from tests.helpers import SiteCache, plain_venv, run_python, write_package
+
+PROBE = """
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+import joblib
+import numpy as np
+import sklearn
+from joblib import Parallel, delayed
+
+SITE = os.path.dirname(os.path.dirname(np.__file__))
+TIMEOUT = 120  # a worker that dies makes multiprocessing.Pool wait forever: fail instead
+
+
+def info(x, site):
+    import numpy
+
+    # the worker's numpy is its environment's, and so is the array it got
+    here = os.path.dirname(os.path.dirname(numpy.__file__)) == site
+    return [numpy.__version__, here, type(x) is numpy.ndarray, float(x.sum())]
+
+
+def double(a):
+    return a * 2
+
+
+def fit(n_jobs):
+    from sklearn.ensemble import RandomForestClassifier
+
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = RandomForestClassifier(n_estimators=8, n_jobs=n_jobs, random_state=0).fit(X, y)
+    return round(float(model.score(X, y)), 3)
+
+
+def run():
+    out = {"numpy": np.__version__, "joblib": joblib.__version__, "sklearn": sklearn.__version__}
+    for method in ("spawn", "forkserver", "fork"):
+        with multiprocessing.get_context(method).Pool(2) as pool:
+            tasks = [(np.arange(3.0), SITE), (np.ones(2), SITE)]
+            out[f"pool {method}"] = pool.starmap_async(info, tasks).get(timeout=TIMEOUT)
+            back = pool.apply_async(double, (np.arange(4.0),)).get(timeout=TIMEOUT)
+            out[f"pool {method} result"] = [type(back) is np.ndarray, back.tolist()]
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as executor:
+        out["executor"] = list(executor.map(info, [np.arange(3.0)], [SITE], timeout=TIMEOUT))
+    for backend in ("loky", "multiprocessing"):
+        jobs = (delayed(info)(np.arange(3.0) + i, SITE) for i in range(3))
+        out[f"joblib {backend}"] = Parallel(2, backend=backend, timeout=TIMEOUT)(jobs)
+        ones = (delayed(np.ones)(2) for _ in range(2))
+        arrays = Parallel(2, backend=backend, timeout=TIMEOUT)(ones)
+        out[f"joblib {backend} results"] = [type(a) is np.ndarray for a in arrays]
+    out["sklearn n_jobs"] = fit(2) == fit(1)
+    return out
+"""
+
+
+def _venv_outcome(python: Path, addons: Path, package: str) -> dict[str, object]:
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(addons)!r}); import {package}\n"
+        f"if __name__ == '__main__': print(json.dumps({package}.run()))"
+    )
+    proc = subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, timeout=600, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory, site_cache: SiteCache):
+    import numpy as host_numpy
+
+    base = tmp_path_factory.mktemp("workers")
+    addons = base / "addons"
+    for side in ("old", "new"):
+        write_package(addons, f"workers_{side}", PROBE)
+    sites = {side: site_cache.fresh_copy(f"sklearn-{side}") for side in ("old", "new")}
+    expected = {
+        side: _venv_outcome(
+            plain_venv(base / f"venv-{side}", [sites[side]]), addons, f"workers_{side}"
+        )
+        for side in ("old", "new")
+    }
+    sys.path.insert(0, str(addons))
+    manager = Manager(base / "root")
+    manager.enable()
+    for side in ("old", "new"):
+        manager.create(side, owners=[f"workers_{side}"], site_dir=sites[side])
+    yield manager, expected, host_numpy
+    manager.disable()
+    sys.path.remove(str(addons))
+    for side in ("old", "new"):
+        sys.modules.pop(f"workers_{side}", None)
+
+
+def test_workers_run_in_their_environment_as_in_a_plain_venv(world) -> None:
+    manager, expected, host_numpy = world
+    import workers_new
+    import workers_old
+
+    registry_before = dict(multiprocessing.context._concrete_contexts)
+    assert workers_old.run() == expected["old"]
+    assert workers_new.run() == expected["new"]
+    assert expected["old"]["numpy"] != expected["new"]["numpy"] != host_numpy.__version__
+    # Blender's multiprocessing: untouched (no loky registered into it), not the add-ons'.
+    assert multiprocessing.context._concrete_contexts == registry_before
+    assert "loky" not in registry_before
+    old, new = manager.find("old"), manager.find("new")
+    assert old.modules["multiprocessing"] is not multiprocessing
+    assert old.modules["multiprocessing"] is not new.modules["multiprocessing"]
+    assert manager.env_of(old.modules["multiprocessing"]) is old
+    assert manager.env_of(old.modules["multiprocessing.pool"]) is old
+    for env in (old, new):  # each joblib registered its loky in its own multiprocessing
+        assert "loky" in env.modules["multiprocessing.context"]._concrete_contexts
+
+
+def test_purge_takes_the_environments_multiprocessing_with_it(world) -> None:
+    manager, expected, _ = world
+    import workers_old
+
+    workers_old.run()
+    result = manager.purge("old")
+    assert "multiprocessing" in result
+    assert "loky" not in multiprocessing.context._concrete_contexts
+    assert sys.modules["multiprocessing"] is multiprocessing
+    sys.modules.pop("workers_old", None)
+    import workers_old
+
+    assert workers_old.run() == expected["old"]
+
+
+SESSION = """
+import sys
+from pathlib import Path
+from iienv_addon.core import Manager
+
+site, work = sys.argv[1], Path(sys.argv[2])
+sys.path.insert(0, str(work / "addons"))
+manager = Manager(work / "root")
+manager.enable()
+manager.create("old", owners=["workers_old"], site_dir=site)
+import workers_old
+
+ok = workers_old.joblib_loky()
+manager.purge("old")
+print("ok" if ok else "wrong")
+"""
+
+JOBLIB_ONLY = """
+import numpy as np
+from joblib import Parallel, delayed
+
+
+def joblib_loky():
+    return Parallel(2, timeout=120)(delayed(np.ones)(2) for _ in range(3))[0].tolist() == [1, 1]
+"""
+
+
+def test_a_session_with_loky_workers_ends_cleanly_after_purge(
+    site_cache: SiteCache, tmp_path: Path
+) -> None:
+    """What a user sees on the terminal: no traceback from loky's resource tracker
+    (a child that must import joblib) and none at exit from the purged joblib's
+    ``atexit`` closures."""
+    write_package(tmp_path / "addons", "workers_old", JOBLIB_ONLY)
+    proc = run_python(SESSION, str(site_cache.fresh_copy("sklearn-old")), str(tmp_path))
+    assert proc.stdout.strip().splitlines()[-1] == "ok"
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
+    assert "died unexpectedly" not in proc.stderr, proc.stderr[-3000:]
