@@ -155,6 +155,33 @@ class ModuleTable(dict):
             return False
         return True
 
+    # Code that *walks* the table (the C pickler's ``whichmodule`` for an object
+    # without ``__module__``, numpy 1.x's ufuncs: iterate, then ``[]`` each name;
+    # ``pickle.whichmodule``, ``inspect.getmodule`` and cloudpickle: ``copy()``)
+    # must see the same table its ``[]`` answers from: an environment's code walks
+    # its environment's modules (and the names outside them), so a name it is
+    # handed is never one its ``[]`` refuses with a raw ``KeyError``. Everyone
+    # else walks the dict as it is.
+    def __iter__(self) -> Any:
+        view = VIEWS.walked_by(self, _getframe(1))
+        return dict.__iter__(self if view is None else view)
+
+    def copy(self) -> dict[Any, Any]:
+        view = VIEWS.walked_by(self, _getframe(1))
+        return dict.copy(self) if view is None else view
+
+    def keys(self) -> Any:
+        view = VIEWS.walked_by(self, _getframe(1))
+        return dict.keys(self if view is None else view)
+
+    def items(self) -> Any:
+        view = VIEWS.walked_by(self, _getframe(1))
+        return dict.items(self if view is None else view)
+
+    def values(self) -> Any:
+        view = VIEWS.walked_by(self, _getframe(1))
+        return dict.values(self if view is None else view)
+
 
 class _Laid:
     """One environment laid over ``sys.modules`` by an activation, as other threads see it."""
@@ -295,6 +322,27 @@ class ModuleViews:
             if top in entry.tops:
                 return entry.host.get(name, _MISSING)
         return _dict_get(table, name, _MISSING)
+
+    def walked_by(self, table: dict[str, Any], frame: FrameType | None) -> dict[str, Any] | None:
+        """The table as the code at ``frame`` walks it: None for the dict as it is.
+
+        For an environment's code, a snapshot: the names outside its top-level
+        names as they are, then its own table.
+        """
+        if self._laid and self._laid_by == _get_ident():
+            return None  # this thread laid an environment out: as it is
+        found = self.caller(frame)
+        if found is None:
+            return None
+        env = found[1]
+        tops = env.top_names | env.extra_tops
+        view = {
+            name: module
+            for name, module in dict.items(table)
+            if name.__class__ is not str or name.partition(".")[0] not in tops
+        }
+        view.update(env.modules)
+        return view
 
     def load_for_caller(self, name: str, frame: FrameType | None) -> ModuleType | None:
         """A load an environment's code asked for by name, done in the environment.
