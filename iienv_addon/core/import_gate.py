@@ -272,19 +272,42 @@ class ImportGate:
         return False
 
     def _can_run(self, thread: int, me: int) -> bool:
-        return thread not in self._parked and not _blocked_on(thread, me)
+        """False if ``thread`` cannot run module code before ``me`` opens the gate.
+
+        It cannot while it is parked, or blocked on a module lock whose owner
+        cannot (``me``, a parked thread, or one blocked in turn: followed down
+        the chain). Many threads importing one add-on's submodules, each of
+        whose bodies activates the environment, make such chains: one waits
+        for a submodule another holds, that one is parked on the overlay lock
+        this thread holds; without following the chain the closer waited for
+        a thread that could never go on, and gave up after
+        QUIESCE_GIVE_UP_SECONDS.
+        """
+        seen: set[int] = set()
+        while True:
+            if thread == me or thread in self._parked or thread in seen:
+                return False  # (a cycle is CPython's deadlock: it cannot run either)
+            seen.add(thread)
+            owner = _blocking_owner(thread)
+            if owner is None:
+                return True
+            thread = owner
 
 
-def _blocked_on(thread: int, owner: int) -> bool:
-    """True if ``thread`` waits for a module lock that ``owner`` holds (CPython's own record)."""
+def _blocking_owner(thread: int) -> int | None:
+    """The thread holding the module lock ``thread`` waits for (CPython's own record)."""
     blocking = _bootstrap._blocking_on  # type: ignore[attr-defined]
     if blocking is None:
-        return False
+        return None
     held = blocking.get(thread)
     if held is None:
-        return False
+        return None
     locks = held if isinstance(held, list) else [held]  # 3.12+: a list per thread
-    return any(getattr(lock, "owner", None) == owner for lock in locks)
+    for lock in reversed(locks):
+        owner = getattr(lock, "owner", None)
+        if owner is not None:
+            return int(owner)
+    return None
 
 
 GATE = ImportGate()

@@ -13,7 +13,6 @@ import importlib._bootstrap as _bootstrap
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -446,7 +445,7 @@ class Manager:
         loaded (no new generation, no re-import of numpy).
         """
         env = self.get(name)
-        with self._overlay.lock:
+        with self._overlay.quiet(f"reload {env.name!r}", lambda: self._imports_of(env)):
             removed = [n for n in sys.modules if env.owns_name(n)]
             for mod_name in removed:
                 del sys.modules[mod_name]
@@ -472,8 +471,9 @@ class Manager:
         See purge.py.
         """
         env = self.get(name)
-        self._wait_for_imports_of(env)
-        with self._locks.holding(env.name, "purged", wait=PURGE_WAIT_SECONDS), self._overlay.lock:
+        # (no other thread mid-load, none of the environment's loads waiting: overlay.py)
+        quiet = self._overlay.quiet(f"purge {env.name!r}", lambda: self._imports_of(env))
+        with self._locks.holding(env.name, "purged", wait=PURGE_WAIT_SECONDS), quiet:
             used = self._used_elsewhere(env)
             result = purge_environment(env, owners, used, report, fresh_copy)
             VIEWS.refresh()
@@ -614,30 +614,20 @@ class Manager:
                         f"one environment; remove it from {other.name!r} first"
                     )
 
-    def _wait_for_imports_of(self, env: Environment) -> None:
-        """Let other threads finish importing the environment's modules before a purge.
+    def _imports_of(self, env: Environment) -> list[str]:
+        """Modules of ``env`` or its add-on other threads are loading right now.
 
-        Taking modules out of ``sys.modules`` under a thread that is executing
-        one of them makes importlib fail in that thread with a raw KeyError.
+        Taking them out of ``sys.modules`` under a thread that is executing one
+        makes importlib fail in that thread with a raw KeyError (overlay.quiet).
         """
         me = threading.get_ident()
-        deadline = time.monotonic() + PURGE_WAIT_SECONDS
-        while True:
-            busy = [
-                name
-                for name, ref in list(_bootstrap._module_locks.items())  # type: ignore[attr-defined]
-                if (lock := ref()) is not None
-                and lock.owner not in (None, me)
-                and (env.owns_name(name) or env.provides(name))
-            ]
-            if not busy:
-                return
-            if time.monotonic() > deadline:
-                raise BusyError(
-                    f"iienv: cannot purge {env.name!r} while another thread is importing "
-                    f"{busy[0]!r}; try again when it has finished"
-                )
-            time.sleep(0.01)
+        return [
+            name
+            for name, ref in list(_bootstrap._module_locks.items())  # type: ignore[attr-defined]
+            if (lock := ref()) is not None
+            and lock.owner not in (None, me)
+            and (env.owns_name(name) or env.provides(name))
+        ]
 
     def _committed(self, env: Environment, site_dir: Path) -> Path:
         self._hold_current(env)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from . import search_paths
 from .environment import Environment
 from .errors import IienvError
 from .import_gate import GATE
+from .locks import BusyError
 from .module_view import VIEWS, _Laid
 from .state_dicts import ModuleCaches
 from .sys_state import SysSnapshot, collect_sys, lay_sys
@@ -78,6 +80,7 @@ class Overlay:
         self.lock = threading.RLock()
         self._layers: list[_Layer] = []
         self._owner: int | None = None
+        self._quiet = False  # the owner holds the gate closed for something else (quiet())
         self.quiesce_timeouts = 0  # activations refused: other threads never went quiet
 
     def active_env(self) -> Environment | None:
@@ -109,6 +112,63 @@ class Overlay:
             self.lock.release()
 
     @contextmanager
+    def quiet(
+        self, what: str, busy: Callable[[], list[str]] | None = None, wait: float = 30.0
+    ) -> Iterator[None]:
+        """Run ``what`` while no other thread is inside a load, and none can start one.
+
+        A purge takes an environment's and its add-on's modules out of
+        ``sys.modules``. A thread in the middle of loading one of the add-on's
+        modules then fails inside importlib with a raw ``KeyError``
+        (``_load_unlocked`` pops the module it has just executed). The gate
+        closed (import_gate.py) holds new loads and waits for loads that can go
+        on; but a load can be waiting on this very lock — its body imports from
+        the environment — and cannot go on until ``what`` is done. ``busy``
+        names such loads (module locks other threads hold for names ``what``
+        touches): then the lock and the gate are let go for them to finish,
+        and tried again, for ``wait`` seconds, then ``BusyError``. Activations
+        on this thread inside (a finalizer's lazy import during a purge's
+        collection) keep the gate closed.
+        """
+        me = threading.get_ident()
+        deadline = time.monotonic() + wait
+        while True:
+            with GATE.parked():
+                self.lock.acquire()
+            try:
+                if self._owner == me:  # inside this thread's own activation
+                    yield
+                    return
+                GATE.install()
+                if not GATE.close(QUIESCE_GIVE_UP_SECONDS):
+                    GATE.uninstall()
+                    self.quiesce_timeouts += 1
+                    raise QuiescenceError(
+                        f"iienv: cannot {what}: other threads kept loading modules for "
+                        f"{QUIESCE_GIVE_UP_SECONDS:.0f} s; nothing was changed, try again"
+                    )
+                try:
+                    loading = busy() if busy is not None else []
+                    if not loading:
+                        self._owner, self._quiet = me, True
+                        try:
+                            yield
+                        finally:
+                            self._owner, self._quiet = None, False
+                        return
+                finally:
+                    GATE.open()
+                    GATE.uninstall()
+            finally:
+                self.lock.release()
+            if time.monotonic() > deadline:
+                raise BusyError(
+                    f"iienv: cannot {what} while another thread is importing "
+                    f"{loading[0]!r}; nothing was changed, try again when it has finished"
+                )
+            time.sleep(0.005)  # (their loads run now)
+
+    @contextmanager
     def _activated(self, env: Environment) -> Iterator[None]:
         if self._layers and self._layers[-1].env is env:
             self._layers[-1].depth += 1
@@ -117,7 +177,7 @@ class Overlay:
             finally:
                 self._layers[-1].depth -= 1
             return
-        outermost = not self._layers
+        outermost = not self._layers and not self._quiet  # (quiet(): the gate is closed)
         if self._before_lay is not None:
             self._before_lay(env)  # may refuse (raise) before anything is held or laid
         if outermost:
