@@ -57,6 +57,14 @@ if TYPE_CHECKING:
 
 __iienv_machinery__ = True
 
+# What a spawn child runs of the parent's ``__main__`` before it unpickles anything.
+# In Blender that is Blender's main script, or the script Blender was told to run,
+# which imports ``bpy``: no worker can import it, the worker dies, and
+# ``multiprocessing.Pool`` waits forever. An add-on's code is never ``__main__``, and
+# its workers need only modules importable by name, so the environment's children
+# skip it (as loky's do by default).
+MAIN_KEYS = ("init_main_from_path", "init_main_from_name")
+
 # Standard-library packages each environment gets its own instance of.
 PRIVATE_STDLIB = frozenset({"multiprocessing", "concurrent"})
 _STDLIB_DIR = os.path.dirname(os.__file__)
@@ -125,6 +133,8 @@ def _adapt_spawn(module: ModuleType, env: Environment, python: str | None) -> No
         data = original(*args, **kwargs)
         if isinstance(data.get("sys_path"), list):
             data["sys_path"] = child_sys_path(env, data["sys_path"])
+        for key in MAIN_KEYS:  # Blender's __main__ is not the add-on's (see MAIN_KEYS)
+            data.pop(key, None)
         return data
 
     get_preparation_data.__wrapped__ = original  # type: ignore[attr-defined]

@@ -464,6 +464,111 @@ def run():
     }}
 """
 
+SKLEARN = """
+import multiprocessing
+from importlib.metadata import version
+import numpy as np
+import joblib
+import sklearn
+from joblib import Parallel, delayed
+
+# (Work sent to processes is library functions: a worker imports the module of the
+# function it runs, and an add-on's own module imports bpy, which no worker can.)
+
+def run():
+    from sklearn.cluster import KMeans
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LinearRegression
+    X = np.random.default_rng(0).normal(size=(80, 3))
+    y = (X[:, 0] > 0).astype(int)
+    forest = RandomForestClassifier(n_estimators=6, n_jobs=2, random_state=0).fit(X, y)
+    labels = KMeans(n_clusters=2, n_init=2, random_state=0).fit_predict(np.r_[X[:5], X[:5] + 9])
+    line = LinearRegression().fit([[0.0], [1.0], [2.0]], [1.0, 3.0, 5.0])
+    loky = Parallel(n_jobs=2, timeout=120)(delayed(version)("numpy") for _ in range(2))
+    ones = Parallel(n_jobs=2, timeout=120)(delayed(np.ones)(2) for _ in range(2))
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        spawned = pool.apply_async(version, ("numpy",)).get(timeout=120)
+        doubled = pool.apply_async(np.multiply, (np.ones(2), 2.0)).get(timeout=120)
+    return {"version": sklearn.__version__, "checks": {
+        "forest": round(float(forest.score(X, y)), 3),
+        "kmeans_split": len(set(labels[:5].tolist())) == 1 and bool(labels[0] != labels[5]),
+        "coef": [round(float(c), 6) for c in line.coef_],
+        "loky_numpy_is_mine": loky == [np.__version__] * 2,
+        "loky_arrays_are_mine": [type(a) is np.ndarray for a in ones],
+        "spawn_numpy_is_mine": spawned == np.__version__,
+        "spawn_array": [type(doubled) is np.ndarray, doubled.tolist()],
+    }}
+"""
+
+NUMBA = """
+import numba
+import numpy as np
+from numba import njit, prange
+
+@njit
+def _make(n):
+    return np.arange(n) * 2.0
+
+@njit(parallel=True)
+def _fill(n):
+    out = np.empty(n)
+    for i in prange(n):
+        out[i] = i * 3.0
+    return out
+
+def run():
+    return {"version": numba.__version__, "checks": {
+        "make": _make(4).tolist(), "is_my_ndarray": type(_make(2)) is np.ndarray,
+        "fill": _fill(4).tolist(), "vectorize": numba.vectorize(["float64(float64)"])(
+            lambda x: x + 1)(np.ones(2)).tolist(),
+    }}
+"""
+
+PROTOBUF = """
+import importlib.resources
+import google
+import google.protobuf
+from google.protobuf import json_format, struct_pb2
+from google.type import latlng_pb2
+from google.api import annotations_pb2
+
+def run():
+    point = latlng_pb2.LatLng(latitude=1.5, longitude=-2.0)
+    again = latlng_pb2.LatLng.FromString(point.SerializeToString())
+    data = struct_pb2.Struct()
+    data.update({"a": 1, "b": [True, "x"]})
+    protos = sorted(p.name for p in importlib.resources.files("google.type").iterdir()
+                    if p.name == "latlng.proto")
+    importlib.invalidate_caches()   # recomputes namespace paths
+    return {"version": google.protobuf.__version__, "checks": {
+        "roundtrip": [again.latitude, again.longitude],
+        "json": json_format.MessageToDict(data),
+        "namespace_is_mine": all(p.startswith(google.protobuf.__file__.rsplit("google", 1)[0])
+                                 for p in google.__path__),
+        "resources": protos, "annotations": annotations_pb2.DESCRIPTOR.name,
+    }}
+"""
+
+H5PY = """
+import io
+import h5py
+import numpy as np
+
+def run():
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f["x"] = np.arange(6.0).reshape(2, 3)
+        f["x"].attrs["unit"] = "m"
+        f.create_group("g").create_dataset("y", data=[1, 2, 3], compression="gzip")
+    with h5py.File(buffer, "r") as f:
+        x = f["x"][()]
+        return {"version": h5py.__version__, "checks": {
+            "x": x.tolist(), "unit": f["x"].attrs["unit"], "y": f["g/y"][()].tolist(),
+            "is_my_ndarray": type(x) is np.ndarray,
+            "hdf5": h5py.version.hdf5_version_tuple[0],
+        }}
+"""
+
 CORPUS: tuple[Entry, ...] = (
     Entry("numpy", "numpy", ("numpy-old", "numpy-new"), NUMPY,
           "Generator.multivariate_normal (Cython call-time import), linalg, fft, "
@@ -524,6 +629,16 @@ CORPUS: tuple[Entry, ...] = (
           "templates compiled at run time, MarkupSafe speedups"),
     Entry("imageio", "imageio", ("imageio-old", "imageio-new"), IMAGEIO,
           "v3 plugins imported by name, PNG round trip through Pillow"),
+    Entry("scikit-learn + joblib", "scikit-learn", ("sklearn-old", "sklearn-new"), SKLEARN,
+          "RandomForest n_jobs=2 (loky workers), KMeans, joblib Parallel and a spawn "
+          "Pool: arrays to workers and back"),
+    Entry("numba", "numba", ("numba-old", "numba-new"), NUMBA,
+          "@njit returning arrays, prange (parallel), vectorize"),
+    Entry("protobuf + googleapis-common-protos", "protobuf", ("protobuf-old", "protobuf-new"),
+          PROTOBUF, "PEP 420 google namespace (invalidate_caches), upb messages, "
+          "json_format, importlib.resources on google.type"),
+    Entry("h5py", "h5py", ("h5py-old", "h5py-new"), H5PY,
+          "in-memory file, datasets, attributes, gzip (bundled libhdf5)"),
 )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import multiprocessing.context
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -194,3 +195,48 @@ def test_a_session_with_loky_workers_ends_cleanly_after_purge(
     assert proc.stdout.strip().splitlines()[-1] == "ok"
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     assert "died unexpectedly" not in proc.stderr, proc.stderr[-3000:]
+
+
+MAIN_SCRIPT = """
+import sys
+if __name__ != "__main__":   # a spawn child running this script again, as Blender's would
+    raise ImportError("this is Blender's main script: it imports bpy, which no worker can")
+from pathlib import Path
+from iienv_addon.core import Manager
+
+site, work = sys.argv[1], Path(sys.argv[2])
+sys.path.insert(0, str(work / "addons"))
+manager = Manager(work / "root")
+manager.enable()
+manager.create("old", owners=["spawner"], site_dir=site)
+import spawner
+
+print("result", spawner.spawn())
+"""
+
+SPAWNER = """
+import multiprocessing
+from importlib.metadata import version
+
+import numpy as np
+
+
+def spawn():
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply_async(version, ("numpy",)).get(timeout=60) == np.__version__
+"""
+
+
+def test_a_spawn_worker_never_runs_blenders_main_script(
+    site_cache: SiteCache, tmp_path: Path
+) -> None:
+    write_package(tmp_path / "addons", "spawner", SPAWNER)
+    script = tmp_path / "blender_main.py"
+    script.write_text(MAIN_SCRIPT, encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, str(script), str(site_cache.fresh_copy("numpy-old")), str(tmp_path)],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.split() == ["result", "True"], proc.stdout

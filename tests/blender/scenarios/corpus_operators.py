@@ -90,7 +90,7 @@ def main() -> None:
             outcome["ok"] = True
         except Exception as exc:  # recorded: the test names the failing entry
             outcome["ok"] = False
-            outcome["error"] = f"{type(exc).__name__}: {exc}"[:600]
+            outcome["error"] = f"{type(exc).__name__}: {exc}"[-3000:]  # (the end: the cause)
         outcomes[entry.name] = outcome
         print(f"corpus in bpy: {entry.name}: {'ok' if outcome['ok'] else outcome['error']}")
     outcomes["__host__"] = {
