@@ -13,28 +13,29 @@ callbacks), so iienv refuses to load a second copy *before* it runs, with an
 error that names both holders and what the user can do.
 
 A purge releases the environment's claim: its modules are gone, and the
-entries it left in the calling thread's state dict are removed so the next
-copy starts clean. (Other threads that used the purged copy keep their stale
-entry; that is why purge, not a second environment, is the supported way to
-switch versions.)
+entries it left in *every* thread's state dict (thread_states.py) are removed
+so the next copy starts clean, in the purging thread and in threads that used
+the first copy: parser context, error logs (a stale ``_RotatingErrorLog`` made
+the next copy's XSLT and error handling fail with a TypeError). Purge, not a
+second environment, is the supported way to switch versions.
 """
 
 from __future__ import annotations
 
-import ctypes
 import sys
 from collections.abc import Iterable
 
 from .caller import MARKER
 from .environment import Environment
 from .errors import IienvError
+from .thread_states import thread_dicts
 
 __iienv_machinery__ = True
 
 # top-level package -> (thread-state dict keys it owns, why only one copy can load)
 EXCLUSIVE: dict[str, tuple[tuple[str, ...], str]] = {
     "lxml": (
-        ("_ParserDictionaryContext",),
+        ("_ParserDictionaryContext", "_GlobalErrorLog", "_XSLTErrorLog"),
         "lxml keeps its parser context in each thread's state under a fixed name, and two "
         "copies in one process crash it",
     ),
@@ -69,33 +70,24 @@ def check_exclusive(
     )
 
 
-def forget_thread_state(packages: Iterable[str]) -> list[str]:
-    """Remove the purged packages' fixed-name entries from this thread's state dict."""
-    keys = [key for package in packages for key in EXCLUSIVE.get(package, ((), ""))[0]]
-    if not keys:
-        return []
-    state = _thread_state_dict()
+def forget_thread_state(modules: Iterable[str]) -> list[str]:
+    """Remove purged modules' entries from every thread's state dict (thread_states.py).
+
+    An entry goes if an exclusive package names its key, or if its value's
+    type was defined by one of ``modules`` (lxml's error logs, any other
+    package's per-thread objects): the next copy must find nothing of the
+    purged one, in any thread.
+    """
+    names = set(modules)
+    keys = {key for name in names for key in EXCLUSIVE.get(name, ((), ""))[0]}
     removed = []
-    if state is not None:
-        for key in keys:
-            if state.pop(key, None) is not None:
-                removed.append(key)
+    for state in thread_dicts():
+        for key, value in list(state.items()):
+            owner = getattr(type(value), "__module__", None)
+            if key in keys or (isinstance(owner, str) and owner in names):
+                del state[key]
+                removed.append(str(key))
     return removed
-
-
-def _thread_state_dict() -> dict[str, object] | None:
-    # PyThreadState_GetDict returns a borrowed reference: see state_dicts.py.
-    try:
-        get_dict = ctypes.pythonapi.PyThreadState_GetDict
-        get_dict.restype = ctypes.c_void_p
-        get_dict.argtypes = []
-        address = get_dict()
-    except (AttributeError, OSError):
-        return None
-    if not address:
-        return None
-    state = ctypes.cast(address, ctypes.py_object).value
-    return state if isinstance(state, dict) else None
 
 
 def host_has(package: str, stashed: Iterable[str]) -> bool:

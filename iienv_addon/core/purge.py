@@ -103,7 +103,7 @@ def purge_environment(
     """
     removed = list(env.modules)
     purged_modules = list(env.modules.values())
-    forget_thread_state({name.partition(".")[0] for name in removed})
+    forget_thread_state([*removed, *{name.partition(".")[0] for name in removed}])
     hooks = _remove_import_hooks_defined_in(env.modules)
     cleared = clear_registries(env.modules, [env.home, env.site_dir])
     watched = {name: weakref.ref(module) for name, module in env.modules.items()}
