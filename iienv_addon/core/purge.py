@@ -23,7 +23,13 @@ from pathlib import Path
 from types import ModuleType
 
 from . import search_paths
-from .environment import STAGING_PREFIX, Environment, copy_generation, is_shared_library
+from .environment import (
+    LOADED_LIBRARY_DIRS,
+    STAGING_PREFIX,
+    Environment,
+    copy_generation,
+    is_shared_library,
+)
 from .errors import DamagedStateError, SiteDirError
 from .exclusive import forget_thread_state
 from .registries import clear_registries, survivors
@@ -37,7 +43,9 @@ class PurgeResult(list[str]):
 
     ``resident_libraries`` are shared libraries that were loaded from the purged
     generation: no process can unload them, so they stay mapped until Blender
-    exits. ``site_dir`` is where the environment loads from next.
+    exits. ``reused_libraries`` names those of them (with why) that the
+    re-import will use again, global state and all, instead of the fresh
+    copy's. ``site_dir`` is where the environment loads from next.
     ``hooks_removed`` names the entries the environment's packages had added to
     ``sys.meta_path`` or ``sys.path_hooks`` (six does), taken out with them: by
     name only, since the objects would keep the purged namespace alive for as
@@ -53,6 +61,7 @@ class PurgeResult(list[str]):
         registries_cleared: list[str] | None = None,
         survivors: list[tuple[str, str]] | None = None,
         search_paths_removed: list[str] | None = None,
+        reused_libraries: list[tuple[str, str]] | None = None,
     ) -> None:
         super().__init__(sorted(names))
         self.resident_libraries = resident_libraries
@@ -65,6 +74,9 @@ class PurgeResult(list[str]):
         # library search entries its packages had added ("LD_LIBRARY_PATH=...",
         # "dll directory ..."), taken out (search_paths.py)
         self.search_paths_removed = search_paths_removed or []
+        # (library, why) of the resident ones that a re-import binds to again
+        # instead of the fresh copy's: see _reused_on_reimport
+        self.reused_libraries = reused_libraries or []
 
 
 def _names_a_path_in(key: object, roots: tuple[str, ...]) -> bool:
@@ -113,7 +125,14 @@ def purge_environment(
         for mod_name in [n for n in sys.modules if env.owns_name(n)]:
             del sys.modules[mod_name]
             removed.append(mod_name)
+    if env.site_dir not in env.dirty_site_dirs and _mapped_libraries_under({env.site_dir}, []):
+        # Loaded without an extension module (ctypes.CDLL, llvmlite): the environment
+        # holds native code all the same, and a re-import from the same files would
+        # silently reuse the mapped library and its state: a fresh copy, as for any.
+        env.dirty_site_dirs.add(env.site_dir)
+        LOADED_LIBRARY_DIRS.add(env.site_dir)
     resident = _mapped_libraries_under(env.dirty_site_dirs, purged_modules)
+    reused = _reused_on_reimport(resident, purged_modules)
     old_site = env.site_dir
     roots = (str(old_site), os.path.realpath(old_site))
     for key in [k for k in sys.path_importer_cache if _names_a_path_in(k, roots)]:
@@ -166,7 +185,9 @@ def purge_environment(
     importlib.invalidate_caches()
     del purged_modules
     alive = survivors(watched) if report else []
-    return PurgeResult(removed, resident, env.site_dir, hooks, cleared, alive, search_removed)
+    return PurgeResult(
+        removed, resident, env.site_dir, hooks, cleared, alive, search_removed, reused
+    )
 
 
 def _first_error(exc: BaseException) -> str:
@@ -196,6 +217,25 @@ def _file_of(module: ModuleType) -> str:
     return getattr(module, "__file__", None) or ""
 
 
+def _reused_on_reimport(resident: list[str], purged: list[ModuleType]) -> list[tuple[str, str]]:
+    """Resident libraries the fresh copy's extension modules will bind to again.
+
+    Python loads an extension module by its full path, so the fresh copy's
+    modules are new. The libraries *they* need (auditwheel's ``<pkg>.libs``,
+    delocate's ``.dylibs``, delvewheel's ``.libs``) are found by name: the
+    dynamic loader hands back an already-loaded library of the same soname
+    (macOS: install name; Windows: base name), so h5py's fresh copy runs the
+    purged copy's ``libhdf5`` and its global state. Measured on Linux with
+    h5py 3.14: after purge + re-import only the first copy's libhdf5 is mapped.
+    """
+    extensions = {getattr(module, "__file__", None) for module in purged}
+    why = (
+        "loaded by name by the package's extension modules: the re-import binds the "
+        "fresh copy's modules to this library again, with its global state"
+    )
+    return [(library, why) for library in resident if library not in extensions]
+
+
 def _mapped_libraries_under(directories: set[Path], purged: list[ModuleType]) -> list[str]:
     """Shared libraries from ``directories`` that stay loaded in this process.
 
@@ -211,8 +251,9 @@ def _mapped_libraries_under(directories: set[Path], purged: list[ModuleType]) ->
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             for line in maps:
                 fields = line.split(None, 5)
-                if len(fields) == 6 and fields[5].rstrip("\n").startswith(prefixes):
-                    found.add(fields[5].rstrip("\n"))
+                path = fields[5].rstrip("\n") if len(fields) == 6 else ""
+                if path.startswith(prefixes) and is_shared_library(path):
+                    found.add(path)
     except OSError:
         for module in purged:
             origin = getattr(module, "__file__", None) or ""
