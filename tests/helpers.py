@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -202,3 +204,21 @@ def plain_venv(base: Path, site_dirs: list[Path]) -> Path:
         "".join(f"{path}\n" for path in site_dirs), encoding="utf-8"
     )
     return python
+
+
+def run_in_venv(python: Path, addons: Path, package: str, timeout: int = 600) -> Any:
+    """``package.run()`` of an add-on module under ``addons``, run by ``python``; its JSON.
+
+    With ``plain_venv``: what the add-on's code returns with only its packages.
+    (The ``__main__`` guard: a spawn worker imports the parent's main again.)
+    """
+    code = (
+        f"import json, sys; sys.path.insert(0, {str(addons)!r}); import {package}\n"
+        f"if __name__ == '__main__': print(json.dumps({package}.run()))"
+    )
+    proc = subprocess.run(
+        [str(python), "-c", code], capture_output=True, text=True, timeout=timeout, check=False
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"the plain venv failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -111,6 +111,14 @@ class Overlay:
         finally:
             self.lock.release()
 
+    def _close_gate(self, refusal: str) -> None:
+        """Install and close the import gate, or raise ``refusal`` holding nothing."""
+        GATE.install()  # (an enabled manager has it installed already: counted)
+        if not GATE.close(QUIESCE_GIVE_UP_SECONDS):
+            GATE.uninstall()
+            self.quiesce_timeouts += 1
+            raise QuiescenceError(refusal)
+
     @contextmanager
     def quiet(
         self, what: str, busy: Callable[[], list[str]] | None = None, wait: float = 30.0
@@ -139,14 +147,10 @@ class Overlay:
                 if self._owner == me:  # inside this thread's own activation
                     yield
                     return
-                GATE.install()
-                if not GATE.close(QUIESCE_GIVE_UP_SECONDS):
-                    GATE.uninstall()
-                    self.quiesce_timeouts += 1
-                    raise QuiescenceError(
-                        f"iienv: cannot {what}: other threads kept loading modules for "
-                        f"{QUIESCE_GIVE_UP_SECONDS:.0f} s; nothing was changed, try again"
-                    )
+                self._close_gate(
+                    f"iienv: cannot {what}: other threads kept loading modules for "
+                    f"{QUIESCE_GIVE_UP_SECONDS:.0f} s; nothing was changed, try again"
+                )
                 try:
                     loading = busy() if busy is not None else []
                     if not loading:
@@ -181,16 +185,12 @@ class Overlay:
         if self._before_lay is not None:
             self._before_lay(env)  # may refuse (raise) before anything is held or laid
         if outermost:
-            GATE.install()  # (an enabled manager has it installed already)
-            if not GATE.close(QUIESCE_GIVE_UP_SECONDS):
-                GATE.uninstall()
-                self.quiesce_timeouts += 1
-                raise QuiescenceError(
-                    f"iienv: the environment {env.name!r} could not import: other threads "
-                    f"kept loading modules for {QUIESCE_GIVE_UP_SECONDS:.0f} s; try again (iienv "
-                    f"does not lay an environment out while another thread runs a module "
-                    f"body: that thread could get the environment's modules)"
-                )
+            self._close_gate(
+                f"iienv: the environment {env.name!r} could not import: other threads "
+                f"kept loading modules for {QUIESCE_GIVE_UP_SECONDS:.0f} s; try again (iienv "
+                f"does not lay an environment out while another thread runs a module "
+                f"body: that thread could get the environment's modules)"
+            )
             self._owner = threading.get_ident()
         try:
             layer = _lay(env)

@@ -11,10 +11,9 @@ holding only lxml's second version.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
-from tests.helpers import SiteCache, plain_venv, run_python, write_package
+from tests.helpers import SiteCache, plain_venv, run_in_venv, run_python, write_package
 
 PROBE = """
 import io
@@ -94,13 +93,7 @@ def test_the_next_lxml_works_in_every_thread_after_a_purge(
     old, new = site_cache.fresh_copy("lxml-old"), site_cache.fresh_copy("lxml-new")
     for side in ("old", "new"):
         write_package(tmp_path / "addons", f"lxml_{side}", PROBE)
-    python = plain_venv(tmp_path / "venv", [new])
-    code = f"import json, sys; sys.path.insert(0, {str(tmp_path / 'addons')!r}); "
-    code += "import lxml_new; print(json.dumps(lxml_new.run()))"
-    venv = subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, timeout=120, check=True
-    )
-    expected = json.loads(venv.stdout)
+    expected = run_in_venv(plain_venv(tmp_path / "venv", [new]), tmp_path / "addons", "lxml_new")
     proc = run_python(SESSION, str(tmp_path), str(old), str(new))
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["first"] is True

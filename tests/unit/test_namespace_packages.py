@@ -14,15 +14,13 @@ subpackage.
 from __future__ import annotations
 
 import importlib
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from iienv_addon.core import Manager
-from tests.helpers import SiteCache, plain_venv, write_package
+from tests.helpers import SiteCache, plain_venv, run_in_venv, write_package
 
 PROBE = """
 import importlib
@@ -91,23 +89,6 @@ def _write_tree(root: Path, files: dict[str, str]) -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def _venv_checks(python: Path, addons: Path, package: str) -> dict[str, object]:
-    proc = subprocess.run(
-        [
-            str(python),
-            "-c",
-            f"import json, sys; sys.path.insert(0, {str(addons)!r}); "
-            f"import {package}; print(json.dumps({package}.run()))",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    result: dict[str, object] = json.loads(proc.stdout)
-    return result
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, site_cache: SiteCache):
     base = tmp_path_factory.mktemp("namespaces")
@@ -119,7 +100,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, site_cache: SiteCache):
     sites = {side: site_cache.fresh_copy(f"ns-{side}") for side in ("old", "new")}
     # The reference: the same add-on code in a plain venv with only its packages.
     expected = {
-        side: _venv_checks(plain_venv(base / f"venv-{side}", [sites[side]]), addons, f"ns_{side}")
+        side: run_in_venv(plain_venv(base / f"venv-{side}", [sites[side]]), addons, f"ns_{side}")
         for side in ("old", "new")
     }
     sys.path.append(str(host))

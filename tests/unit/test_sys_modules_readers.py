@@ -13,13 +13,12 @@ packages.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import SiteCache, plain_venv, run_python, write_package
+from tests.helpers import SiteCache, plain_venv, run_in_venv, run_python, write_package
 
 PROBE = """
 import importlib
@@ -91,17 +90,6 @@ print(json.dumps(out))
 """
 
 
-def _in_venv(python: Path, addons: Path, package: str) -> dict[str, object]:
-    code = f"import json, sys; sys.path.insert(0, {str(addons)!r}); import {package}; "
-    code += f"print(json.dumps({package}.run()))"
-    proc = subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, timeout=600, check=False
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
-
-
 @pytest.fixture(scope="module")
 def sites(site_cache: SiteCache) -> dict[str, Path]:
     return {side: site_cache.fresh_copy(f"numba-{side}") for side in ("old", "new")}
@@ -115,7 +103,7 @@ def test_numba_compiles_caches_and_pickles_as_in_a_plain_venv(
         addons = tmp_path / f"venv-addons-{side}"  # (its own cache, apart from iienv's)
         write_package(addons, f"nb_{side}", PROBE)
         python = plain_venv(tmp_path / f"venv-{side}", [sites[side]])
-        expected[side] = [_in_venv(python, addons, f"nb_{side}") for _ in range(2)]
+        expected[side] = [run_in_venv(python, addons, f"nb_{side}") for _ in range(2)]
     assert [run["from cache"] for run in expected["old"]] == [False, True]
 
     for side in ("old", "new"):

@@ -12,7 +12,6 @@ own instance, and children get the environment's roots on their path).
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import multiprocessing.context
 import os
@@ -23,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from iienv_addon.core import Manager
-from tests.helpers import SiteCache, plain_venv, run_python, write_package
+from tests.helpers import SiteCache, plain_venv, run_in_venv, run_python, write_package
 
 PROBE = """
 import multiprocessing
@@ -81,19 +80,6 @@ def run():
 """
 
 
-def _venv_outcome(python: Path, addons: Path, package: str) -> dict[str, object]:
-    code = (
-        f"import json, sys; sys.path.insert(0, {str(addons)!r}); import {package}\n"
-        f"if __name__ == '__main__': print(json.dumps({package}.run()))"
-    )
-    proc = subprocess.run(
-        [str(python), "-c", code], capture_output=True, text=True, timeout=600, check=False
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result: dict[str, object] = json.loads(proc.stdout.strip().splitlines()[-1])
-    return result
-
-
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory, site_cache: SiteCache):
     import numpy as host_numpy
@@ -104,7 +90,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, site_cache: SiteCache):
         write_package(addons, f"workers_{side}", PROBE)
     sites = {side: site_cache.fresh_copy(f"sklearn-{side}") for side in ("old", "new")}
     expected = {
-        side: _venv_outcome(
+        side: run_in_venv(
             plain_venv(base / f"venv-{side}", [sites[side]]), addons, f"workers_{side}"
         )
         for side in ("old", "new")
