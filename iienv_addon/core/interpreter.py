@@ -74,7 +74,20 @@ def pip_python() -> str:
     return choose_python(candidates())
 
 
-def choose_python(paths: Iterable[str]) -> str:
+@lru_cache(maxsize=1)
+def worker_python() -> str:
+    """The first candidate with this interpreter's version, cache tag and architecture.
+
+    What worker processes of environments run (workers.py): pip is not needed,
+    but the ABI is — Debian's ``blender`` reports whatever ``python3.11`` comes
+    first on ``PATH`` (on this machine a pyenv *shim*, which picks its Python by
+    pyenv's rules), and a worker on another Python cannot load the
+    environment's compiled packages.
+    """
+    return choose_python(candidates(), need_pip=False)
+
+
+def choose_python(paths: Iterable[str], need_pip: bool = True) -> str:
     """The first of ``paths`` that runs as this interpreter would (see ``pip_python``)."""
     want = [list(sys.version_info[:2]), sys.implementation.cache_tag]
     tried: list[str] = []
@@ -99,11 +112,16 @@ def choose_python(paths: Iterable[str]) -> str:
                 f"{path} ({arch[0]}, {arch[1]}-bit; Blender runs {this_architecture()[0]})"
             )
             continue
-        if not has_pip:
+        if need_pip and not has_pip:
             tried.append(f"{path} (no pip)")
             continue
         return path
     running = ".".join(map(str, sys.version_info[:3]))
+    if not need_pip:
+        raise InterpreterNotFoundError(
+            f"iienv: cannot find a Python {running} to run worker processes with (tried: "
+            f"{', '.join(tried) or 'nothing found'}); Blender's own Python is needed for them"
+        )
     raise InterpreterNotFoundError(
         f"iienv: cannot find a Python {running} with pip to install packages with "
         f"(tried: {', '.join(tried) or 'nothing found'}). Install pip for this Python "

@@ -52,6 +52,8 @@ from importlib.machinery import ModuleSpec, PathFinder
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from .errors import IienvError
+
 if TYPE_CHECKING:
     from .environment import Environment
 
@@ -181,21 +183,24 @@ _ADAPTERS: dict[str, Callable[[ModuleType, Environment, str | None], None]] = {
 
 
 def worker_python() -> str | None:
-    """The interpreter children must run, if not ``sys.executable`` (None: it is one).
+    """The interpreter children must run, if not ``sys.executable`` (None: it is right).
 
-    Blender's ``sys.executable`` is its bundled Python on Windows and macOS,
-    but Debian's ``blender`` reports whatever ``python3`` is on ``PATH``, and a
-    Blender whose ``sys.executable`` is the ``blender`` binary would start a
-    second Blender (which reads ``-c`` as its own command option).
+    Blender's ``sys.executable`` is not always a Python of its own version:
+    Debian's ``blender`` reports whatever ``python3.x`` comes first on ``PATH``
+    (a pyenv shim here), and a Blender whose ``sys.executable`` is the
+    ``blender`` binary would start a second Blender (which reads ``-c`` as its
+    own command option). The candidates are probed once per session
+    (interpreter.py: version, cache tag, architecture).
     """
-    if os.path.basename(sys.executable).lower().startswith("python"):
-        return None
-    from .interpreter import candidates
+    from .interpreter import worker_python as probed
 
-    for path in candidates():
-        if os.path.isfile(path) and os.path.basename(path).lower().startswith("python"):
-            return path
-    return None
+    try:
+        python = probed()
+    except IienvError:
+        return None  # (sys.executable stays: the error is the child's own, as without iienv)
+    if os.path.realpath(python) == os.path.realpath(sys.executable):
+        return None
+    return python
 
 
 def adapt(module: ModuleType, env: Environment) -> bool:

@@ -70,3 +70,38 @@ def test_a_python_of_another_architecture_is_not_used(tmp_path: Path) -> None:
     assert f"{fake} ({other}, 64-bit; Blender runs" in str(raised.value)
     assert interpreter.choose_python([sys.executable]) == sys.executable
     assert json.loads(json.dumps(interpreter.this_architecture()))[1] in (32, 64)
+
+
+def test_workers_do_not_run_a_shim_that_starts_another_python(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Debian's blender here reports ``/root/.pyenv/shims/python3.11`` as sys.executable.
+
+    A "python3.x" on ``PATH`` that is another Python (a shim, another install)
+    must not become the workers' Python: the probe moves on to the Python under
+    this interpreter's prefix. The stand-in reports another version, as the
+    other Python would.
+    """
+    from iienv_addon.core import workers
+
+    shim = tmp_path / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    shim.write_text(
+        f"#!{sys.executable}\n"
+        "import json, platform, struct\n"
+        "print(json.dumps([[3, 99], 'cpython-399', True, platform.machine(), "
+        "struct.calcsize('P') * 8]))\n",
+        encoding="utf-8",
+    )
+    shim.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(shim))
+    interpreter.worker_python.cache_clear()
+    try:
+        chosen = workers.worker_python()
+    finally:
+        interpreter.worker_python.cache_clear()
+    assert chosen is not None and chosen != str(shim)
+    out = subprocess.run(
+        [chosen, "-c", "import sys; print(sys.implementation.cache_tag)"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    assert out == sys.implementation.cache_tag
