@@ -137,9 +137,9 @@ class IienvFinder:
         if env is not None and (path is None or "." not in fullname):
             # Top-level names: the environment's own sys.path entries (a package
             # put them there while loading, as opencv does), then its site dir.
-            added = env_path_entries(env)
             if fullname in PRIVATE_STDLIB:  # the environment's own instance (workers.py)
                 return _wrap(private_spec(fullname, target), env)
+            added = env_path_entries(env)
             if fullname in overlay.active_tops():
                 if fullname in EXCLUSIVE:
                     check_exclusive(

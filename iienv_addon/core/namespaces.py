@@ -74,19 +74,16 @@ def is_namespace_spec(spec: ModuleSpec) -> bool:
     return spec.loader is None and spec.submodule_search_locations is not None
 
 
-def keep_own_portions(module: ModuleType, prefixes: Iterable[str]) -> list[str]:
+def keep_own_portions(module: ModuleType, prefixes: Iterable[str]) -> None:
     """Drop ``__path__`` entries outside ``prefixes`` that a pkgutil-style package added.
 
     Only a plain list is touched (``_NamespacePath`` is handled above), and
-    only if the package's own folder stays; returns what was dropped.
+    only if the package's own folder stays.
     """
     path: Any = module.__dict__.get("__path__")
     if type(path) is not list or len(path) < 2:
-        return []
+        return
     roots = tuple(p if p.endswith(os.sep) else p + os.sep for p in prefixes)
     own = [p for p in path if isinstance(p, str) and (p + os.sep).startswith(roots)]
-    if not own or len(own) == len(path):
-        return []
-    dropped = [p for p in path if p not in own]
-    path[:] = own  # (in place: the spec's submodule_search_locations is the same list)
-    return dropped
+    if own and len(own) != len(path):
+        path[:] = own  # (in place: the spec's submodule_search_locations is the same list)

@@ -125,13 +125,14 @@ def purge_environment(
         for mod_name in [n for n in sys.modules if env.owns_name(n)]:
             del sys.modules[mod_name]
             removed.append(mod_name)
-    if env.site_dir not in env.dirty_site_dirs and _mapped_libraries_under({env.site_dir}, []):
+    resident = _mapped_libraries_under(env.dirty_site_dirs | {env.site_dir}, purged_modules)
+    current = str(env.site_dir) + os.sep
+    if env.site_dir not in env.dirty_site_dirs and any(r.startswith(current) for r in resident):
         # Loaded without an extension module (ctypes.CDLL, llvmlite): the environment
         # holds native code all the same, and a re-import from the same files would
         # silently reuse the mapped library and its state: a fresh copy, as for any.
         env.dirty_site_dirs.add(env.site_dir)
         LOADED_LIBRARY_DIRS.add(env.site_dir)
-    resident = _mapped_libraries_under(env.dirty_site_dirs, purged_modules)
     reused = _reused_on_reimport(resident, purged_modules)
     old_site = env.site_dir
     roots = (str(old_site), os.path.realpath(old_site))
@@ -228,7 +229,7 @@ def _reused_on_reimport(resident: list[str], purged: list[ModuleType]) -> list[t
     purged copy's ``libhdf5`` and its global state. Measured on Linux with
     h5py 3.14: after purge + re-import only the first copy's libhdf5 is mapped.
     """
-    extensions = {getattr(module, "__file__", None) for module in purged}
+    extensions = {_file_of(module) for module in purged}
     why = (
         "loaded by name by the package's extension modules: the re-import binds the "
         "fresh copy's modules to this library again, with its global state"
@@ -256,7 +257,7 @@ def _mapped_libraries_under(directories: set[Path], purged: list[ModuleType]) ->
                     found.add(path)
     except OSError:
         for module in purged:
-            origin = getattr(module, "__file__", None) or ""
+            origin = _file_of(module)
             if origin.startswith(prefixes) and is_shared_library(origin):
                 found.add(origin)
     return sorted(found)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Iterator
+from functools import lru_cache
 
 __iienv_machinery__ = True
 
@@ -39,32 +40,31 @@ def _function(name: str, restype: object, argtypes: list[object]) -> object:
     return function
 
 
-_offset: int | None = None
+def _own_dict_address() -> int:
+    """The calling thread's state dict, created if missing (a borrowed pointer; 0: none)."""
+    address = _function("PyThreadState_GetDict", ctypes.c_void_p, [])()  # type: ignore[operator]
+    return int(address or 0)
 
 
+@lru_cache(maxsize=1)
 def _dict_offset() -> int | None:
     """Where ``PyThreadState`` keeps its ``dict`` (measured once; None: not found)."""
-    global _offset
-    if _offset is None:
-        get_state = _function("PyThreadState_Get", ctypes.c_void_p, [])
-        get_dict = _function("PyThreadState_GetDict", ctypes.c_void_p, [])
-        state, own = get_state(), get_dict()  # type: ignore[operator]
-        if not state or not own:
-            return None
-        words = (ctypes.c_void_p * _SCAN_WORDS).from_address(state)
-        hits = [index for index in range(_SCAN_WORDS) if words[index] == own]
-        if len(hits) != 1:
-            return None
-        _offset = hits[0] * _WORD
-    return _offset
+    state = _function("PyThreadState_Get", ctypes.c_void_p, [])()  # type: ignore[operator]
+    own = _own_dict_address()
+    if not state or not own:
+        return None
+    words = (ctypes.c_void_p * _SCAN_WORDS).from_address(state)
+    hits = [index for index in range(_SCAN_WORDS) if words[index] == own]
+    return hits[0] * _WORD if len(hits) == 1 else None
 
 
 def thread_dicts() -> Iterator[dict[object, object]]:
     """The state dict of every thread of this interpreter that has one."""
     offset = _dict_offset()
-    if offset is None:
-        own = _own_dict()
-        if own is not None:
+    if offset is None:  # (not measurable: the calling thread's alone)
+        mine = _own_dict_address()
+        own = ctypes.cast(mine, ctypes.py_object).value if mine else None
+        if isinstance(own, dict):
             yield own
         return
     interpreter = _function("PyInterpreterState_Get", ctypes.c_void_p, [])()  # type: ignore[operator]
@@ -78,12 +78,3 @@ def thread_dicts() -> Iterator[dict[object, object]]:
             found.append(ctypes.cast(address, ctypes.py_object).value)
         state = following(state)  # type: ignore[operator]
     yield from found  # (collected first: nothing runs Python code while the list is walked)
-
-
-def _own_dict() -> dict[object, object] | None:
-    get_dict = _function("PyThreadState_GetDict", ctypes.c_void_p, [])
-    address = get_dict()  # type: ignore[operator]
-    if not address:
-        return None
-    state = ctypes.cast(address, ctypes.py_object).value
-    return state if isinstance(state, dict) else None

@@ -48,6 +48,7 @@ import os
 import sys
 import sysconfig
 from collections.abc import Callable
+from functools import lru_cache
 from importlib.machinery import ModuleSpec, PathFinder
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,7 @@ PRIVATE_STDLIB = frozenset({"multiprocessing", "concurrent"})
 _STDLIB_DIR = os.path.dirname(os.__file__)
 
 
+@lru_cache(maxsize=1)
 def _stdlib_entries() -> frozenset[str]:
     """The ``sys.path`` entries of the standard library (the zip, the dir, lib-dynload)."""
     paths = sysconfig.get_paths()
@@ -82,9 +84,6 @@ def _stdlib_entries() -> frozenset[str]:
         entries.add(os.path.join(prefix, "lib", f"python{version}.zip"))
         entries.add(os.path.join(prefix, f"python{version}.zip"))
     return frozenset(os.path.normcase(os.path.abspath(e)) for e in entries if e)
-
-
-_STDLIB_ENTRIES = _stdlib_entries()
 
 
 def private_spec(fullname: str, target: ModuleType | None = None) -> ModuleSpec | None:
@@ -104,7 +103,7 @@ def child_sys_path(env: Environment, parent_path: list[str]) -> list[str]:
     last_stdlib = -1
     for index, entry in enumerate(path):
         if isinstance(entry, str) and entry:
-            if os.path.normcase(os.path.abspath(entry)) in _STDLIB_ENTRIES:
+            if os.path.normcase(os.path.abspath(entry)) in _stdlib_entries():
                 last_stdlib = index
     return [*path[: last_stdlib + 1], *roots, *path[last_stdlib + 1 :]]
 
