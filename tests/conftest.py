@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,22 @@ def wheelhouse() -> Path:
 @pytest.fixture(scope="session")
 def site_cache(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> SiteCache:
     return SiteCache(tmp_path_factory.mktemp("sites"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _drop_module_site_copies() -> Iterator[None]:
+    """Site copies made by a module's fixtures go when the module's tests end."""
+    mark = len(SiteCache.made)
+    yield
+    SiteCache.drop_copies_since(mark)
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_site_copies() -> Iterator[None]:
+    """Site copies made by one test go when it ends (set up after wider fixtures)."""
+    mark = len(SiteCache.made)
+    yield
+    SiteCache.drop_copies_since(mark)
 
 
 @pytest.fixture

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -71,6 +72,11 @@ class SiteCache:
     The cache is keyed by the set's requirements, so editing a set reinstalls it.
     """
 
+    # Every copy handed out, oldest first. Copies hold real shared libraries
+    # (numpy's alone is ~60 MB), so conftest drops each one when the test or
+    # module that made it ends: a whole run kept ~7 GB per pass otherwise.
+    made: ClassVar[list[Path]] = []
+
     def __init__(self, base: Path) -> None:
         self.base = base
         self._count = 0
@@ -91,7 +97,18 @@ class SiteCache:
         target = self.base / "copies" / f"{key}-{self._count}"
         target.parent.mkdir(parents=True, exist_ok=True)
         copy_generation(self.installed(key), target)
+        SiteCache.made.append(target)
         return target
+
+    @staticmethod
+    def drop_copies_since(mark: int) -> None:
+        """Delete the copies made after ``len(made)`` was ``mark``.
+
+        A process may still have their libraries mapped; on Linux the space
+        returns when it exits, and nothing reads the files again.
+        """
+        while len(SiteCache.made) > mark:
+            shutil.rmtree(SiteCache.made.pop(), ignore_errors=True)
 
 
 def write_package(parent: Path, name: str, source: str) -> Path:
