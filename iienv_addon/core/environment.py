@@ -231,6 +231,8 @@ class Environment:
         # (state_dicts.py).
         self.module_cache: dict[str, Any] = {}
         self.state_entries: dict[str, Any] = {}
+        # pybind11 2.x internals on Python < 3.12 are kept in the builtins dict.
+        self.builtin_entries: dict[str, Any] = {}
         # sys.path entries and sys attributes its packages left while loading
         # (sys_state.py), put back while it is laid out.
         self.sys_path: list[str] = []

@@ -179,6 +179,7 @@ def purge_environment(
     env.extra_tops = frozenset()
     env.module_cache.clear()
     env.state_entries.clear()
+    env.builtin_entries.clear()
     env.sys_path = []
     env.sys_attributes = {}
     search_removed = search_paths.forget(env)

@@ -25,12 +25,21 @@ A pybind11 module reads the dict once, while it initialises, and keeps the
 pointer in a static of its shared library, so modules keep the internals of
 the environment that loaded them.
 
+pybind11 2.x on Python < 3.12 (internals version 4 and older) keeps its
+internals in ``PyEval_GetBuiltins()`` instead — the builtins of the frame that
+creates the module, which is importlib's: the ``builtins`` module's own dict.
+matplotlib 3.8 (``_tri``) and scipy 1.13 on Python 3.11 are built that way; a
+second copy or a re-import after purge failed with ``generic_type: type
+"Triangulation" is already registered!``. Their ``__pybind11_internals_v4_...``
+entries are swapped in the builtins dict exactly as in the interpreter's.
+
 The dict is reached with ctypes (``PyInterpreterState_Get``,
 ``PyInterpreterState_GetDict``, both public since Python 3.9).
 """
 
 from __future__ import annotations
 
+import builtins
 import ctypes
 from typing import Any
 
@@ -80,16 +89,15 @@ class ModuleCaches:
 
     def __init__(self) -> None:
         self._state = interpreter_dict()
+        self._builtins: dict[str, Any] = builtins.__dict__
 
     def lay(self, env: Environment, tops: frozenset[str]) -> dict[str, Any] | None:
         """Stash what others keep under ``tops`` (and their internals), lay ``env``'s."""
         state = self._state
         if state is None:
             return None
-        stash: dict[str, Any] = {}
-        for key in [k for k in state if _is_internals(k)]:
-            stash[key] = state.pop(key)
-        state.update(env.state_entries)
+        stash: dict[str, Any] = {_BUILTINS: _swap_internals(self._builtins, env.builtin_entries)}
+        stash.update(_swap_internals(state, env.state_entries))
         cache = state.get(PYBIND11_MODULE_CACHE)
         if isinstance(cache, dict):
             stash[PYBIND11_MODULE_CACHE] = {
@@ -105,9 +113,8 @@ class ModuleCaches:
         state = self._state
         if state is None or stash is None:
             return
-        env.state_entries.clear()
-        for key in [k for k in state if _is_internals(k)]:
-            env.state_entries[key] = state.pop(key)
+        _swap_internals(self._builtins, stash.pop(_BUILTINS, {}), keep=env.builtin_entries)
+        _swap_internals(state, {}, keep=env.state_entries)
         cached = stash.pop(PYBIND11_MODULE_CACHE, None)
         state.update(stash)
         cache = state.get(PYBIND11_MODULE_CACHE)
@@ -117,6 +124,26 @@ class ModuleCaches:
             env.module_cache.update(mine)
             if cached:
                 cache.update(cached)
+
+
+_BUILTINS = "builtins"  # the stash's key for what was taken out of the builtins dict
+
+
+def _swap_internals(
+    where: dict[str, Any], put: dict[str, Any], keep: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Take every internals entry out of ``where`` and put ``put``'s in.
+
+    What was taken out is returned, or, with ``keep``, becomes ``keep``'s
+    content (collecting an environment's entries after it was laid out).
+    """
+    taken = {key: where.pop(key) for key in [k for k in where if _is_internals(k)]}
+    where.update(put)
+    if keep is None:
+        return taken
+    keep.clear()
+    keep.update(taken)
+    return keep
 
 
 def _is_internals(key: object) -> bool:
