@@ -1,9 +1,10 @@
 #!/bin/sh
 # System packages the tests need: Debian's blender binary (3.4.1) with its numpy and
-# pip (the system Python it embeds), and Xvfb for the Preferences screenshot.
+# pip (the system Python it embeds), Xvfb for the Preferences screenshot, and binutils
+# (readelf: the reference the soname edits are checked against).
 set -eu
 missing=""
-for pkg in blender python3-numpy python3-pip xvfb xauth; do
+for pkg in blender python3-numpy python3-pip xvfb xauth binutils; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
 done
 [ -z "$missing" ] && exit 0

@@ -33,6 +33,10 @@ ENV_SETS.update(corpus_sets())
 # pkgutil-style (backports.tarfile's ``backports``), two versions of each.
 ENV_SETS["ns-old"] = [*ENV_SETS["protobuf-old"], "backports.tarfile==1.1.1"]
 ENV_SETS["ns-new"] = [*ENV_SETS["protobuf-new"], "backports.tarfile==1.2.0"]
+# pyarrow keeps its extension-type registry in a bundled library (libarrow.so.NNNN);
+# pandas registers its period and interval types in it.
+ENV_SETS["arrow-old"] = [*ENV_SETS["pandas-old"], "pyarrow==18.1.0"]
+ENV_SETS["arrow-new"] = [*ENV_SETS["pandas-new"], "pyarrow==21.0.0"]
 
 
 def require_wheelhouse() -> Path:

@@ -3,8 +3,9 @@
 Shared libraries can never be unloaded, and numpy 2 refuses to initialise twice
 from one file, so an environment whose current generation had a shared library
 loaded moves to a fresh physical copy (a new generation directory) before it
-can load again. What a purge cannot take back (libraries mapped in the
-process) is reported, not hidden.
+can load again; on Linux the copy's bundled libraries get fresh sonames, so the
+re-import loads them fresh too (sonames.py). What a purge cannot take back
+(libraries mapped in the process) is reported, not hidden.
 
 Packages also leave things in interpreter-wide places while they load: six
 puts an importer on ``sys.meta_path``. Entries whose class lives in the purged
@@ -22,7 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 
-from . import search_paths
+from . import search_paths, sonames
 from .environment import (
     LOADED_LIBRARY_DIRS,
     STAGING_PREFIX,
@@ -36,6 +37,10 @@ from .registries import clear_registries, survivors
 from .sharing import describe, remove_tree, rename
 
 __iienv_machinery__ = True
+
+# glibc's loader matches DT_NEEDED names against loaded sonames: the fresh copy's
+# bundled libraries are renamed (sonames.py). Mach-O and PE are not edited.
+ELF_LOADER = sys.platform.startswith("linux")
 
 
 class PurgeResult(list[str]):
@@ -62,6 +67,7 @@ class PurgeResult(list[str]):
         survivors: list[tuple[str, str]] | None = None,
         search_paths_removed: list[str] | None = None,
         reused_libraries: list[tuple[str, str]] | None = None,
+        fresh_names: dict[str, str] | None = None,
     ) -> None:
         super().__init__(sorted(names))
         self.resident_libraries = resident_libraries
@@ -77,6 +83,9 @@ class PurgeResult(list[str]):
         # (library, why) of the resident ones that a re-import binds to again
         # instead of the fresh copy's: see _reused_on_reimport
         self.reused_libraries = reused_libraries or []
+        # {soname: new soname} of bundled libraries the fresh copy renamed so
+        # that the re-import loads them fresh (Linux; sonames.py)
+        self.fresh_names = fresh_names or {}
 
 
 def _names_a_path_in(key: object, roots: tuple[str, ...]) -> bool:
@@ -133,8 +142,8 @@ def purge_environment(
         # silently reuse the mapped library and its state: a fresh copy, as for any.
         env.dirty_site_dirs.add(env.site_dir)
         LOADED_LIBRARY_DIRS.add(env.site_dir)
-    reused = _reused_on_reimport(resident, purged_modules)
     old_site = env.site_dir
+    fresh_names: dict[str, str] = {}
     roots = (str(old_site), os.path.realpath(old_site))
     for key in [k for k in sys.path_importer_cache if _names_a_path_in(k, roots)]:
         del sys.path_importer_cache[key]
@@ -151,6 +160,8 @@ def purge_environment(
         remove_tree(staging)
         try:
             copy_generation(old_site, staging)
+            if ELF_LOADER:
+                fresh_names = sonames.rename_reused(staging, _names_of(resident), _loader_names())
             rename(staging, new_site, f"the fresh copy of {env.name!r}")
         except (OSError, shutil.Error) as exc:
             remove_tree(staging)
@@ -183,12 +194,13 @@ def purge_environment(
     env.sys_path = []
     env.sys_attributes = {}
     search_removed = search_paths.forget(env)
+    reused = _reused_on_reimport(resident, purged_modules, env.site_dir)
     env.rescan()
     importlib.invalidate_caches()
     del purged_modules
     alive = survivors(watched) if report else []
     return PurgeResult(
-        removed, resident, env.site_dir, hooks, cleared, alive, search_removed, reused
+        removed, resident, env.site_dir, hooks, cleared, alive, search_removed, reused, fresh_names
     )
 
 
@@ -219,23 +231,49 @@ def _file_of(module: ModuleType) -> str:
     return getattr(module, "__file__", None) or ""
 
 
-def _reused_on_reimport(resident: list[str], purged: list[ModuleType]) -> list[tuple[str, str]]:
-    """Resident libraries the fresh copy's extension modules will bind to again.
+def _reused_on_reimport(
+    resident: list[str], purged: list[ModuleType], site: Path
+) -> list[tuple[str, str]]:
+    """Resident libraries the re-import from ``site`` will bind to again.
 
     Python loads an extension module by its full path, so the fresh copy's
     modules are new. The libraries *they* need (auditwheel's ``<pkg>.libs``,
     delocate's ``.dylibs``, delvewheel's ``.libs``) are found by name: the
     dynamic loader hands back an already-loaded library of the same soname
-    (macOS: install name; Windows: base name), so h5py's fresh copy runs the
-    purged copy's ``libhdf5`` and its global state. Measured on Linux with
-    h5py 3.14: after purge + re-import only the first copy's libhdf5 is mapped.
+    (macOS: install name; Windows: base name). On Linux a fresh copy gives them
+    new names (sonames.py), so this names only what still matches: a generation
+    another process installed, or a copy that could not be renamed. Elsewhere
+    it names every resident library that is not an extension module.
     """
-    extensions = {_file_of(module) for module in purged}
     why = (
         "loaded by name by the package's extension modules: the re-import binds the "
         "fresh copy's modules to this library again, with its global state"
     )
+    if ELF_LOADER:
+        asked = set(sonames.needed_by_name(site)) if site.is_dir() else set()
+        return [(library, why) for library in resident if _names_of([library]) & asked]
+    extensions = {_file_of(module) for module in purged}
     return [(library, why) for library in resident if library not in extensions]
+
+
+def _names_of(libraries: list[str]) -> set[str]:
+    """The names the loader matches ``libraries`` by: soname and file name."""
+    names: set[str] = set()
+    for library in libraries:
+        names.add(os.path.basename(library))
+        elf = sonames.read_names(Path(library))
+        if elf is not None and elf.soname:
+            names.add(elf.soname)
+    return names
+
+
+def _loader_names() -> set[str]:
+    """File names of every library mapped in this process: never handed out again."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            return {line.rsplit("/", 1)[-1].rstrip("\n") for line in maps if "/" in line}
+    except OSError:
+        return set()
 
 
 def _mapped_libraries_under(directories: set[Path], purged: list[ModuleType]) -> list[str]:

@@ -4,9 +4,12 @@
   extension module) make the environment hold native code: the purge moves it
   to a fresh copy and names the library, and the re-import maps the fresh
   copy's library.
-* Bundled libraries (h5py's ``h5py.libs/libhdf5``) that the fresh copy's
-  extension modules will bind to again by soname are named in
-  ``PurgeResult.reused_libraries`` with why; the re-import works.
+* Bundled libraries (h5py's ``h5py.libs/libhdf5``, pyarrow's ``libarrow``), which
+  the fresh copy's extension modules find by soname, get fresh sonames in the
+  fresh copy (Linux): the re-import loads them fresh, with fresh global state —
+  pyarrow's extension-type registry in libarrow made the re-import fail with
+  "already defined" before. Where the names are not edited (macOS, Windows:
+  simulated here) ``PurgeResult.reused_libraries`` names them with why.
 * pybind11 2.x modules (their type registry in the builtins dict on Python
   3.11) load in two environments and again after a purge.
 """
@@ -14,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -29,6 +33,9 @@ sys.path.insert(0, str(work / "addons"))
 manager = Manager(work / "root")
 manager.enable()
 env = manager.create("native", owners=["native_user"], site_dir=site)
+if len(sys.argv) > 4:  # simulated: a loader whose names iienv does not edit (Mach-O, PE)
+    import iienv_addon.core.purge as purge
+    purge.ELF_LOADER = False
 import native_user
 
 def mapped(part):
@@ -44,6 +51,7 @@ import native_user
 print(json.dumps({
     "before": before, "after": native_user.use(), "moved": str(result.site_dir) != old_site,
     "resident": result.resident_libraries, "reused": result.reused_libraries,
+    "fresh_names": result.fresh_names,
     "old_site": old_site, "new_site": str(result.site_dir), "mapped": mapped(sys.argv[3]),
 }))
 """
@@ -68,10 +76,12 @@ def use():
 """
 
 
-def _session(site_cache: SiteCache, tmp_path: Path, sets: str, user: str, part: str) -> dict:
+def _session(
+    site_cache: SiteCache, tmp_path: Path, sets: str, user: str, part: str, *simulated: str
+) -> dict:
     write_package(tmp_path / "addons", "native_user", user)
     site = site_cache.fresh_copy(sets)
-    proc = run_python(SESSION, str(tmp_path), str(site), part)
+    proc = run_python(SESSION, str(tmp_path), str(site), part, *simulated)
     out: dict = json.loads(proc.stdout.strip().splitlines()[-1])
     return out
 
@@ -88,17 +98,127 @@ def test_a_library_loaded_only_through_ctypes_gets_a_fresh_copy(
     assert any(m.startswith(out["old_site"]) for m in out["mapped"]), out["mapped"]
 
 
-def test_bundled_libraries_bound_again_by_soname_are_named(
-    site_cache: SiteCache, tmp_path: Path
-) -> None:
+def test_bundled_libraries_load_fresh_after_purge(site_cache: SiteCache, tmp_path: Path) -> None:
     out = _session(site_cache, tmp_path, "h5py-new", H5PY_USER, "libhdf5")
     assert out["before"] == out["after"] == [1, 2, 3]
+    assert out["reused"] == [], out["reused"]
+    renamed = {old.split("-")[0]: new for old, new in out["fresh_names"].items()}
+    assert "libhdf5" in renamed, out["fresh_names"]
+    # both generations' libhdf5 are mapped: the re-import runs the fresh one
+    mapped = {Path(m).name: m for m in out["mapped"]}
+    assert mapped[renamed["libhdf5"]].startswith(out["new_site"]), out["mapped"]
+    assert any(m.startswith(out["old_site"]) for m in out["mapped"]), out["mapped"]
+
+
+def test_where_sonames_are_not_edited_the_reused_libraries_are_named(
+    site_cache: SiteCache, tmp_path: Path
+) -> None:
+    """Simulated loader of another OS (this runs on Linux): the report, not the rename."""
+    out = _session(site_cache, tmp_path, "h5py-new", H5PY_USER, "libhdf5", "not-elf")
+    assert out["before"] == out["after"] == [1, 2, 3]
+    assert out["fresh_names"] == {}
     reused = {Path(library).name.split("-")[0]: why for library, why in out["reused"]}
     assert "libhdf5" in reused and "by name" in reused["libhdf5"], out["reused"]
     # extension modules load fresh (by full path): only the bundled folders' libraries
     assert all(Path(r).parent.name.endswith(".libs") for r, _ in out["reused"]), out["reused"]
     # what the report says is what happened: only the purged copy's libhdf5 is mapped
     assert all(m.startswith(out["old_site"]) for m in out["mapped"]), out["mapped"]
+
+
+ARROW_USER = """
+import io
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+def run():
+    frame = pd.DataFrame({
+        "p": pd.period_range("2020-01", periods=3, freq="M"),  # pandas' extension types,
+        "i": pd.interval_range(0, 3),                           # registered in libarrow
+        "x": [1.5, 2.5, 3.5],
+    })
+    table = pa.Table.from_pandas(frame)
+    sink = io.BytesIO()
+    pq.write_table(table, sink)
+    back = pq.read_table(io.BytesIO(sink.getvalue())).to_pandas()
+    return {
+        "version": pa.__version__,
+        "types": [str(table.schema.field(n).type) for n in ("p", "i", "x")],
+        "back": [str(back["p"].dtype), str(back["i"].dtype), back["x"].sum()],
+        "roundtrip": back.astype(str).values.tolist() == frame.astype(str).values.tolist(),
+    }
+"""
+
+LIBARROW = re.compile(r".{3}arrow\.so\.\d+")  # libarrow.so.1801 and its fresh names
+
+ARROW_SESSION = """
+import importlib, json, sys
+from pathlib import Path
+from iienv_addon.core import Manager
+
+work, site_a, site_b = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+sys.path.insert(0, str(work / "addons"))
+manager = Manager(work / "root")
+manager.enable()
+manager.create("arrow_a", owners=["arrow_a"], site_dir=site_a)
+manager.create("arrow_b", owners=["arrow_b"], site_dir=site_b)
+
+def run(name):
+    module = importlib.import_module(name)
+    with manager.activated(name):
+        return module.run()
+
+def mapped():
+    with open("/proc/self/maps") as maps:
+        return sorted({line.split()[-1] for line in maps if "arrow.so" in line})
+
+out = {"a": run("arrow_a"), "b": run("arrow_b"), "purges": []}
+for _ in range(2):  # twice: the second fresh copy renames from the first one's names
+    result = manager.purge("arrow_a")
+    sys.modules.pop("arrow_a", None)
+    out["purges"].append({"again": run("arrow_a"), "fresh_names": result.fresh_names,
+                          "reused": result.reused_libraries, "site": str(result.site_dir),
+                          "mapped": mapped()})
+out["b_again"] = run("arrow_b")
+print(json.dumps(out))
+"""
+
+
+def test_a_registry_in_a_bundled_library_is_fresh_after_purge(
+    site_cache: SiteCache, tmp_path: Path
+) -> None:
+    """pyarrow + pandas, two versions: the re-import after purge works as in a plain venv.
+
+    Before: ``ArrowKeyError: A type extension with name arrow.py_extension_type
+    already defined`` — the fresh copy bound to the purged ``libarrow`` by soname.
+    """
+    addons = tmp_path / "addons"
+    for name in ("arrow_a", "arrow_b"):
+        write_package(addons, name, ARROW_USER)
+    sites = [site_cache.fresh_copy("arrow-old"), site_cache.fresh_copy("arrow-new")]
+    proc = run_python(ARROW_SESSION, str(tmp_path), *map(str, sites))
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    venvs = [
+        run_in_venv(plain_venv(tmp_path / f"venv{i}", [site]), addons, "arrow_a")
+        for i, site in enumerate(sites)
+    ]
+    assert out["a"] == venvs[0] and out["b"] == out["b_again"] == venvs[1]
+    assert out["a"]["version"] != out["b"]["version"]
+    previous = "libarrow"
+    for purge in out["purges"]:
+        assert purge["again"] == venvs[0]
+        assert purge["reused"] == []
+        # libarrow.so.NNNN (then the first fresh copy's name) went by a new name ...
+        ((old, new),) = [(o, n) for o, n in purge["fresh_names"].items() if LIBARROW.fullmatch(o)]
+        assert old.startswith(previous) and LIBARROW.fullmatch(new) and new != old
+        previous = new[:3]
+        # ... and the fresh copy's libarrow is what runs now
+        assert f"{purge['site']}/pyarrow/{new}" in purge["mapped"], purge["mapped"]
+    # the wheel's file name is kept (a load by path gets the same file), no older fresh one
+    last = Path(out["purges"][-1]["site"]) / "pyarrow"
+    assert sorted(p.name for p in last.iterdir() if LIBARROW.fullmatch(p.name)) == sorted(
+        [f"libarrow{new[8:]}", new]
+    )
 
 
 PYBIND2_USER = """

@@ -1,0 +1,276 @@
+"""Fresh sonames for a fresh copy, so a re-import after purge gets fresh libraries.
+
+Python loads an extension module by its full path, so a purge's fresh copy
+(``copy_generation``: every shared library a new file) gives the re-import new
+extension modules. The libraries *they* need are found by name: glibc's loader
+first compares each ``DT_NEEDED`` name with the sonames (and requested names)
+of the objects already loaded, and hands back a match before it searches any
+directory. The purged generation's bundled libraries stay mapped (nothing can
+unload them safely), so without this the fresh copy binds to them again —
+with their global state: pyarrow 17's re-import fails with ``ArrowKeyError: A
+type extension with name arrow.py_extension_type already defined`` (its
+extension-type registry lives in ``libarrow.so.1700``), h5py's fresh copy runs
+the purged copy's ``libhdf5``.
+
+So in the fresh copy every such library gets a new name of the *same length*:
+its ``DT_SONAME``, the ``DT_NEEDED`` and version-requirement (``vn_file``)
+entries naming it in every ELF file of the copy, and the file name the
+``$ORIGIN`` run path search looks for. Same length, because the names live in
+``.dynstr`` among symbol names: an edit in place moves no offset, and nothing
+hashes these strings (the GNU hash tables hash symbol names only). The old
+file name stays as a second link to the same file: code that loads it by path
+(``ctypes``) gets the same object.
+
+Only ELF (Linux) is edited. A Mach-O install name or a Windows DLL base name is
+reported as reused (``PurgeResult.reused_libraries``) instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import mmap
+import os
+import struct
+from collections.abc import Iterable
+from pathlib import Path
+
+from .environment import is_loadable_image
+
+__iienv_machinery__ = True
+
+# Written into a fresh copy: {current file name: the wheel's file name}, so the
+# next fresh copy renames from the current names and drops the older links.
+RENAMES_FILE = ".iienv-sonames.json"
+
+_PT_LOAD, _PT_DYNAMIC = 1, 2
+_DT_NULL, _DT_NEEDED, _DT_STRTAB, _DT_STRSZ, _DT_SONAME = 0, 1, 5, 10, 14
+_DT_VERNEED, _DT_VERNEEDNUM = 0x6FFFFFFE, 0x6FFFFFFF
+_TAG_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+class ElfNames:
+    """The names an ELF shared object's dynamic section gives and asks for.
+
+    ``versioned``: the libraries its symbol-version requirements name
+    (``vn_file``). ``places`` maps each name to the file offsets of its bytes in
+    ``.dynstr`` (references that share a string share an offset).
+    """
+
+    def __init__(self, path: Path, soname: str | None, needed: list[str]) -> None:
+        self.path = path
+        self.soname = soname
+        self.needed = needed
+        self.versioned: list[str] = []
+        self.places: dict[str, set[int]] = {}
+
+
+def read_names(path: Path) -> ElfNames | None:
+    """The dynamic names of ``path``, or None if it is not a little-endian ELF with any."""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(6)[:4] != b"\x7fELF":
+                return None
+            # mapped, not read: only the pages of the headers and names are touched
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                if len(data) < 64 or data[5] != 1:
+                    return None
+                return _parse(path, data, data[4] == 2)
+    except (OSError, ValueError, struct.error, IndexError):
+        return None  # unreadable, truncated or unusual: left as it is
+
+
+def _parse(path: Path, data: mmap.mmap, wide: bool) -> ElfNames | None:
+    if wide:
+        (phoff,) = struct.unpack_from("<Q", data, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+        phdr, dyn = "<IIQQQQQQ", "<qQ"
+    else:
+        (phoff,) = struct.unpack_from("<I", data, 0x1C)
+        phentsize, phnum = struct.unpack_from("<HH", data, 0x2A)
+        phdr, dyn = "<IIIIIIII", "<iI"
+    loads: list[tuple[int, int, int]] = []  # (vaddr, offset, filesz)
+    dynamic: tuple[int, int] | None = None
+    for i in range(phnum):
+        fields = struct.unpack_from(phdr, data, phoff + i * phentsize)
+        if wide:
+            p_type, _, p_offset, p_vaddr, _, p_filesz = fields[:6]
+        else:
+            p_type, p_offset, p_vaddr, _, p_filesz = fields[:5]
+        if p_type == _PT_LOAD:
+            loads.append((p_vaddr, p_offset, p_filesz))
+        elif p_type == _PT_DYNAMIC:
+            dynamic = (p_offset, p_filesz)
+    if dynamic is None:
+        return None
+
+    def offset_of(address: int) -> int:
+        for vaddr, offset, size in loads:
+            if vaddr <= address < vaddr + size:
+                return address - vaddr + offset
+        raise ValueError("address outside the file")
+
+    entries: list[tuple[int, int]] = []
+    step = struct.calcsize(dyn)
+    for at in range(dynamic[0], dynamic[0] + dynamic[1], step):
+        tag, value = struct.unpack_from(dyn, data, at)
+        if tag == _DT_NULL:
+            break
+        entries.append((tag, value))
+    values = dict(entries)
+    if _DT_STRTAB not in values:
+        return None
+    strtab = offset_of(values[_DT_STRTAB])
+    limit = strtab + values.get(_DT_STRSZ, len(data) - strtab)
+
+    def string_at(index: int) -> tuple[str, int]:
+        start = strtab + index
+        end = data.find(b"\0", start, limit)
+        if end < 0:
+            raise ValueError("a name runs past the string table")
+        return data[start:end].decode("utf-8", "surrogateescape"), start
+
+    names = ElfNames(path, None, [])
+    places = names.places
+    for tag, value in entries:
+        if tag in (_DT_NEEDED, _DT_SONAME):
+            name, start = string_at(value)
+            places.setdefault(name, set()).add(start)
+            if tag == _DT_NEEDED:
+                names.needed.append(name)
+            else:
+                names.soname = name
+    if _DT_VERNEED in values:
+        at = offset_of(values[_DT_VERNEED])
+        for _ in range(values.get(_DT_VERNEEDNUM, 0)):
+            _, _, vn_file, _, vn_next = struct.unpack_from("<HHIII", data, at)
+            name, start = string_at(vn_file)
+            places.setdefault(name, set()).add(start)
+            names.versioned.append(name)
+            if not vn_next:
+                break
+            at += vn_next
+    return names
+
+
+def needed_by_name(site: Path) -> dict[str, list[Path]]:
+    """Every name some ELF file under ``site`` asks the loader for, with who asks."""
+    askers: dict[str, list[Path]] = {}
+    for path in _images(site):
+        names = read_names(path)
+        for name in names.needed if names else ():
+            askers.setdefault(name, []).append(path)
+    return askers
+
+
+def rename_reused(site: Path, loaded: set[str], taken: set[str]) -> dict[str, str]:
+    """Give each library of ``site`` the loader already knows a fresh same-length soname.
+
+    ``loaded``: the names (sonames and file names) of the libraries this process
+    has loaded from the environment's earlier generations. A library of
+    ``site`` goes by a new name if its soname is one of them and some ELF file
+    of ``site`` asks for it by name (one loaded by path is a fresh file anyway).
+    ``taken``: names the loader knows, never handed out; the new ones are added.
+    Returns {old name: new name}. Edits only files of ``site``, a staging copy.
+    """
+    images = [names for names in map(read_names, _images(site)) if names is not None]
+    askers = {name for names in images for name in names.needed}
+    renames: dict[str, str] = {}
+    files: dict[str, Path] = {}
+    for names in images:
+        library = names.path
+        old = names.soname or library.name
+        if old not in loaded or old not in askers:
+            continue
+        if old in renames:  # two files of one soname: the wheel's name and an earlier fresh one
+            if library.name == old:
+                files[old] = library
+            continue
+        renames[old] = _fresh_name(old, taken | set(renames.values()), str(site))
+        files[old] = library
+    if not renames:
+        return {}
+    for names in images:
+        if not any(old in names.places for old in renames):
+            continue
+        _edit(
+            names.path,
+            {start: renames[old] for old in renames for start in names.places.get(old, ())},
+        )
+    history = _read_history(site)
+    for old, new in renames.items():
+        library = files[old]
+        target = library.with_name(new)
+        if not target.exists():
+            os.link(library, target)
+        original = history.pop(old, None) or history.pop(library.name, None) or library.name
+        history[new] = original
+        if old != original:  # a name an earlier fresh copy made: drop it
+            library.with_name(old).unlink(missing_ok=True)
+        first = library.with_name(original)
+        if first != target:  # the wheel's name: the same file, for loads by path
+            first.unlink(missing_ok=True)
+            os.link(target, first)
+    (site / RENAMES_FILE).write_text(json.dumps(history, indent=1) + "\n", encoding="utf-8")
+    taken.update(renames.values())
+    return renames
+
+
+def _read_history(site: Path) -> dict[str, str]:
+    try:
+        history = json.loads((site / RENAMES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return history if isinstance(history, dict) else {}
+
+
+def _images(site: Path) -> Iterable[Path]:
+    for folder, _dirs, files in os.walk(site):
+        for name in files:
+            path = os.path.join(folder, name)
+            if is_loadable_image(path) and not os.path.islink(path):
+                yield Path(path)
+
+
+def _fresh_name(old: str, taken: set[str], salt: str) -> str:
+    """``old`` with a few characters changed: same length, not in ``taken``.
+
+    auditwheel's names carry an 8-digit hash (``libhdf5-a6e30693.so.310.4.0``):
+    that is what changes. Otherwise the first three characters (``lib``) do:
+    a change at the very start cannot touch another string that shares the
+    name's tail in ``.dynstr``.
+    """
+    stem, dot, rest = old.partition(".so")
+    head, dash, digest = stem.rpartition("-")
+    hashed = bool(dash) and len(digest) == 8 and all(c in "0123456789abcdef" for c in digest)
+    for attempt in range(1000):
+        seed = hashlib.sha256(f"{salt}\0{old}\0{attempt}".encode()).digest()
+        if hashed:
+            candidate = f"{head}-{seed.hex()[:8]}{dot}{rest}"
+        else:
+            width = min(3, len(old) - 1)
+            tag = "".join(_TAG_CHARS[b % len(_TAG_CHARS)] for b in seed[:width])
+            candidate = tag + old[width:]
+        if candidate != old and candidate not in taken and "/" not in candidate:
+            return candidate
+    raise RuntimeError(f"no fresh name for {old!r}")  # 1000 collisions: not reachable
+
+
+def _edit(path: Path, writes: dict[int, str]) -> None:
+    """Overwrite the strings at the given offsets (same lengths) in a new file.
+
+    A new file, not an edit in place: ``copy_generation`` hard-links nothing
+    that is an image, but a file written in place could still be a link into
+    another generation; writing a new inode never touches one.
+    """
+    data = bytearray(path.read_bytes())
+    for start, text in writes.items():
+        encoded = text.encode("utf-8", "surrogateescape")
+        end = data.index(b"\0", start)
+        if end - start != len(encoded):
+            raise ValueError(f"{path}: a name of another length at {start}")
+        data[start:end] = encoded
+    tmp = path.with_name(path.name + ".iienv-tmp")
+    tmp.write_bytes(data)
+    os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+    os.replace(tmp, path)

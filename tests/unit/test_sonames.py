@@ -1,0 +1,53 @@
+"""sonames.py reads and edits real wheels' ELF files as binutils' readelf sees them."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+from iienv_addon.core import sonames
+from tests.helpers import SiteCache
+
+
+def readelf(path: Path) -> dict[str, list[str]]:
+    """DT_SONAME, DT_NEEDED and the version-requirement files, by readelf."""
+    dynamic = subprocess.run(["readelf", "-dW", str(path)], capture_output=True, text=True).stdout
+    versions = subprocess.run(["readelf", "-VW", str(path)], capture_output=True, text=True).stdout
+    return {
+        "soname": re.findall(r"\(SONAME\)\s+Library soname: \[(.*)\]", dynamic),
+        "needed": re.findall(r"\(NEEDED\)\s+Shared library: \[(.*)\]", dynamic),
+        "vn_file": re.findall(r"File: (\S+)\s+Cnt:", versions),
+    }
+
+
+def test_names_are_read_as_readelf_reads_them(site_cache: SiteCache) -> None:
+    site = site_cache.fresh_copy("h5py-new")
+    images = [p for p in site.rglob("*.so*") if p.is_file()]
+    assert len(images) > 10
+    for path in images:
+        names = sonames.read_names(path)
+        want = readelf(path)
+        assert names is not None, path
+        assert ([names.soname] if names.soname else []) == want["soname"], path
+        assert names.needed == want["needed"], path
+        assert names.versioned == want["vn_file"], path
+
+
+def test_a_rename_is_what_the_loader_reads(site_cache: SiteCache) -> None:
+    """libhdf5 gets a new soname; h5py's modules and libhdf5_hl ask for it by that name."""
+    site = site_cache.fresh_copy("h5py-new")
+    hdf5 = next((site / "h5py.libs").glob("libhdf5-*"))
+    old = sonames.read_names(hdf5).soname
+    renames = sonames.rename_reused(site, {old}, taken=set())
+    new = renames[old]
+    assert set(renames) == {old} and len(new) == len(old) and new != old
+    assert readelf(hdf5.with_name(new))["soname"] == [new]
+    askers = [p for p in site.rglob("*.so*") if new in readelf(p)["needed"]]
+    assert any(p.parent.name == "h5py" for p in askers)
+    assert not [p for p in site.rglob("*.so*") if old in readelf(p)["needed"]]
+    assert not [p for p in site.rglob("*.so*") if old in readelf(p)["vn_file"]]
+    # the wheel's file name is the same file (a load by path gets the renamed library)
+    assert hdf5.samefile(hdf5.with_name(new))
+    # a library that nothing asks for by name is not renamed
+    assert sonames.rename_reused(site, {"libnothing.so.1"}, taken=set()) == {}
