@@ -235,7 +235,11 @@ def run_in_venv(python: Path, addons: Path, package: str, timeout: int = 600) ->
     """
     code = (
         f"import json, sys; sys.path.insert(0, {str(addons)!r}); import {package}\n"
-        f"if __name__ == '__main__': print(json.dumps({package}.run()))"
+        f"if __name__ == '__main__':\n"
+        f"    print(json.dumps({package}.run()), flush=True)\n"
+        # (pyarrow's threads can abort the process at exit, after the answer:
+        # "terminate called without an active exception"; the answer is what counts)
+        f"    import os; os._exit(0)"
     )
     proc = subprocess.run(
         [str(python), "-c", code], capture_output=True, text=True, timeout=timeout, check=False

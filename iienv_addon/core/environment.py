@@ -148,7 +148,10 @@ def copy_generation(source: Path, target: Path) -> None:
     library (numpy segfaults). Pure files are hard-linked where possible: fast,
     and safe because the loader never sees them. Libraries are recognised by
     content too (``is_loadable_image``): a macOS framework binary has no suffix.
+    Two names of one library in ``source`` (a renamed library keeps the wheel's
+    name as a second link: sonames.py) stay two names of one new file.
     """
+    copied: dict[tuple[int, int], str] = {}
 
     def copy(src: str, dst: str) -> Any:
         if not is_loadable_image(src):
@@ -157,6 +160,16 @@ def copy_generation(source: Path, target: Path) -> None:
                 return dst
             except OSError:
                 pass
+            return shutil.copy2(src, dst)
+        status = os.stat(src)
+        first = copied.get((status.st_dev, status.st_ino)) if status.st_nlink > 1 else None
+        if first is not None:
+            try:
+                os.link(first, dst)
+                return dst
+            except OSError:
+                pass
+        copied[(status.st_dev, status.st_ino)] = dst
         return shutil.copy2(src, dst)
 
     shutil.copytree(source, target, symlinks=False, copy_function=copy)

@@ -3,7 +3,9 @@
 pip installs into a staging directory next to the environment's generations.
 Only an install that pip finished *and* that provides every requirement (as
 ``importlib.metadata`` of the staging dir sees it) is renamed into place as the
-next generation; the switch itself is the atomic rename of the state file. A
+next generation; the switch itself is the atomic rename of the state file.
+Before that, the bundled shared libraries get names of their own (sonames.py):
+two environments with the same pyarrow would otherwise share one libarrow. A
 failed, cancelled or killed install leaves the current generation untouched;
 staging debris of a killed process is removed at the next manager start.
 
@@ -25,6 +27,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import sonames
 from .environment import STAGING_PREFIX, Environment, is_under
 from .errors import InstallCancelledError, InstallError
 from .interpreter import pip_python
@@ -254,6 +257,18 @@ class InstallJob:
                 f"pip finished, but {problem}. The environment is unchanged."
             ))  # fmt: skip
             return
+        if sonames.EDITS_NAMES:
+            self._report("naming", "giving bundled libraries names of their own", 0.9)
+            try:
+                taken = sonames.names_in_use(self.env.home.parent)
+                sonames.rename_reused(self.staging, None, taken)
+            except OSError as exc:
+                self._fail(InstallError(
+                    f"iienv: installing the environment of add-on {self.env.name!r} failed: "
+                    f"could not give its bundled libraries names of their own "
+                    f"({describe(exc)}). The environment is unchanged."
+                ))  # fmt: skip
+                return
         self._report("switching", "making the new environment current", 0.95)
         try:
             self.result = self._commit(self.staging)

@@ -25,9 +25,9 @@ from .process_tree import creation_flags
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
 _PROBE = (
-    "import json, sys, platform, struct; print(json.dumps([list(sys.version_info[:2]), "
+    "import json, sys, platform, struct, sysconfig; print(json.dumps([list(sys.version_info[:2]), "
     "sys.implementation.cache_tag, __import__('importlib.util').util.find_spec('pip') "
-    "is not None, platform.machine(), struct.calcsize('P') * 8]))"
+    "is not None, platform.machine(), struct.calcsize('P') * 8, sysconfig.get_path('stdlib')]))"
 )
 
 
@@ -76,19 +76,29 @@ def pip_python() -> str:
 
 @lru_cache(maxsize=1)
 def worker_python() -> str:
-    """The first candidate with this interpreter's version, cache tag and architecture.
+    """The first candidate with this interpreter's version, cache tag, architecture and stdlib.
 
     What worker processes of environments run (workers.py): pip is not needed,
     but the ABI is — Debian's ``blender`` reports whatever ``python3.11`` comes
     first on ``PATH`` (on this machine a pyenv *shim*, which picks its Python by
     pyenv's rules), and a worker on another Python cannot load the
-    environment's compiled packages.
+    environment's compiled packages. The standard library must be this one too:
+    a spawned worker gets Blender's ``sys.path``, stdlib included, and another
+    build of the same version (pyenv's 3.11.7 under Debian's 3.11.2) then mixes
+    two stdlibs — its ``datetime`` lacked ``datetime_CAPI`` and numpy failed to
+    import in every worker (measured in Debian's blender 3.4).
     """
-    return choose_python(candidates(), need_pip=False)
+    return choose_python(candidates(), need_pip=False, same_stdlib=True)
 
 
-def choose_python(paths: Iterable[str], need_pip: bool = True) -> str:
-    """The first of ``paths`` that runs as this interpreter would (see ``pip_python``)."""
+def choose_python(paths: Iterable[str], need_pip: bool = True, same_stdlib: bool = False) -> str:
+    """The first of ``paths`` that runs as this interpreter would (see ``pip_python``).
+
+    ``same_stdlib``: its standard library must be this interpreter's (workers).
+    """
+    import sysconfig
+
+    stdlib = os.path.realpath(sysconfig.get_path("stdlib"))
     want = [list(sys.version_info[:2]), sys.implementation.cache_tag]
     tried: list[str] = []
     for path in paths:
@@ -101,6 +111,7 @@ def choose_python(paths: Iterable[str], need_pip: bool = True) -> str:
                 creationflags=creation_flags(),
             ).stdout  # fmt: skip
             version, tag, has_pip, *arch = json.loads(out.strip().splitlines()[-1])
+            their_stdlib = arch.pop() if len(arch) > 2 else None
         except (OSError, ValueError, IndexError, subprocess.TimeoutExpired):
             tried.append(f"{path} (does not run)")
             continue
@@ -114,6 +125,9 @@ def choose_python(paths: Iterable[str], need_pip: bool = True) -> str:
             continue
         if need_pip and not has_pip:
             tried.append(f"{path} (no pip)")
+            continue
+        if same_stdlib and (not their_stdlib or os.path.realpath(their_stdlib) != stdlib):
+            tried.append(f"{path} (another build: its standard library is {their_stdlib})")
             continue
         return path
     running = ".".join(map(str, sys.version_info[:3]))

@@ -48,6 +48,7 @@ from .requirements import check_request
 from .routing import Routing
 from .scope import Scope, Scopes
 from .sharing import remove_tree, tree_bytes
+from .sonames import own_library_names
 from .warmup import WARMERS
 
 __iienv_machinery__ = True
@@ -147,7 +148,8 @@ class Manager:
 
         ``site_dir`` adopts an existing directory of installed packages (it is
         used in place; a purge that needs a fresh copy copies it under the
-        manager's root). Without it the environment starts empty.
+        manager's root). On Linux its bundled shared libraries get names of their
+        own, in place (sonames.py). Without it the environment starts empty.
         """
         check_env_name(name)
         if isinstance(owners, str):
@@ -182,6 +184,7 @@ class Manager:
                     f"directory"
                 )
             site = site.resolve()
+            own_library_names(name, site, self.root)
         else:
             site = unused_generation_dir(home)
         with self._locks.holding(name, "created"):

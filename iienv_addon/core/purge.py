@@ -38,10 +38,6 @@ from .sharing import describe, remove_tree, rename
 
 __iienv_machinery__ = True
 
-# glibc's loader matches DT_NEEDED names against loaded sonames: the fresh copy's
-# bundled libraries are renamed (sonames.py). Mach-O and PE are not edited.
-ELF_LOADER = sys.platform.startswith("linux")
-
 
 class PurgeResult(list[str]):
     """Names of the modules a purge removed (a list), plus what stays in memory.
@@ -160,8 +156,9 @@ def purge_environment(
         remove_tree(staging)
         try:
             copy_generation(old_site, staging)
-            if ELF_LOADER:
-                fresh_names = sonames.rename_reused(staging, _names_of(resident), _loader_names())
+            if sonames.EDITS_NAMES:
+                taken = sonames.names_in_use(env.home.parent)
+                fresh_names = sonames.rename_reused(staging, _names_of(resident), taken)
             rename(staging, new_site, f"the fresh copy of {env.name!r}")
         except (OSError, shutil.Error) as exc:
             remove_tree(staging)
@@ -249,7 +246,7 @@ def _reused_on_reimport(
         "loaded by name by the package's extension modules: the re-import binds the "
         "fresh copy's modules to this library again, with its global state"
     )
-    if ELF_LOADER:
+    if sonames.EDITS_NAMES:
         asked = set(sonames.needed_by_name(site)) if site.is_dir() else set()
         return [(library, why) for library in resident if _names_of([library]) & asked]
     extensions = {_file_of(module) for module in purged}
@@ -265,15 +262,6 @@ def _names_of(libraries: list[str]) -> set[str]:
         if elf is not None and elf.soname:
             names.add(elf.soname)
     return names
-
-
-def _loader_names() -> set[str]:
-    """File names of every library mapped in this process: never handed out again."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
-            return {line.rsplit("/", 1)[-1].rstrip("\n") for line in maps if "/" in line}
-    except OSError:
-        return set()
 
 
 def _mapped_libraries_under(directories: set[Path], purged: list[ModuleType]) -> list[str]:

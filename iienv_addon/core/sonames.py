@@ -32,15 +32,21 @@ import json
 import mmap
 import os
 import struct
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
 from .environment import is_loadable_image
+from .errors import SiteDirError
 
 __iienv_machinery__ = True
 
-# Written into a fresh copy: {current file name: the wheel's file name}, so the
-# next fresh copy renames from the current names and drops the older links.
+# glibc's loader matches DT_NEEDED names against loaded sonames, and its files are
+# ELF: names are edited there. Mach-O and PE are not edited (reported instead).
+EDITS_NAMES = sys.platform.startswith("linux")
+
+# Written into a site dir: {new file: the wheel's file}, as paths relative to it, so
+# the next fresh copy renames from the current names and drops the older links.
 RENAMES_FILE = ".iienv-sonames.json"
 
 _PT_LOAD, _PT_DYNAMIC = 1, 2
@@ -163,57 +169,121 @@ def needed_by_name(site: Path) -> dict[str, list[Path]]:
     return askers
 
 
-def rename_reused(site: Path, loaded: set[str], taken: set[str]) -> dict[str, str]:
-    """Give each library of ``site`` the loader already knows a fresh same-length soname.
+def rename_reused(site: Path, loaded: set[str] | None, taken: set[str]) -> dict[str, str]:
+    """Give libraries of ``site`` fresh same-length sonames; {old name: new name}.
 
-    ``loaded``: the names (sonames and file names) of the libraries this process
-    has loaded from the environment's earlier generations. A library of
-    ``site`` goes by a new name if its soname is one of them and some ELF file
-    of ``site`` asks for it by name (one loaded by path is a fresh file anyway).
-    ``taken``: names the loader knows, never handed out; the new ones are added.
-    Returns {old name: new name}. Edits only files of ``site``, a staging copy.
+    A library of ``site`` goes by a new name if some ELF file of ``site`` asks
+    for it by name (one loaded by path is a fresh file anyway) and, with
+    ``loaded`` (the sonames and file names of libraries this process loaded
+    from the environment's earlier generations), its soname is one of those.
+    ``loaded=None``: every such library (a new install, an adopted directory).
+    ``taken``: names in use (``names_in_use``), never handed out; the new ones
+    are added. Edits files of ``site`` only, each replaced by a new file.
+
+    One soname may sit in two folders (scipy.libs and numpy.libs both bundle
+    ``libgfortran-040039e1-0352e75f.so.5.0.0``): each folder gets the new name,
+    so whichever loads first serves both, as in a plain venv.
     """
-    images = [names for names in map(read_names, _images(site)) if names is not None]
+    images, aliases = _distinct_images(site)
     askers = {name for names in images for name in names.needed}
     renames: dict[str, str] = {}
-    files: dict[str, Path] = {}
+    holders: dict[str, dict[Path, Path]] = {}  # old name -> {folder: its file of that name}
     for names in images:
         library = names.path
         old = names.soname or library.name
-        if old not in loaded or old not in askers:
+        if (loaded is not None and old not in loaded) or old not in askers:
             continue
-        if old in renames:  # two files of one soname: the wheel's name and an earlier fresh one
-            if library.name == old:
-                files[old] = library
-            continue
-        renames[old] = _fresh_name(old, taken | set(renames.values()), str(site))
-        files[old] = library
+        if old not in renames:
+            renames[old] = _fresh_name(old, taken | set(renames.values()), str(site))
+        in_folder = holders.setdefault(old, {})
+        if library.parent not in in_folder or library.name == old:
+            in_folder[library.parent] = library
     if not renames:
         return {}
     for names in images:
-        if not any(old in names.places for old in renames):
-            continue
-        _edit(
-            names.path,
-            {start: renames[old] for old in renames for start in names.places.get(old, ())},
-        )
+        if any(old in names.places for old in renames):
+            places = names.places
+            _edit(names.path, {at: renames[old] for old in renames for at in places.get(old, ())})
+            for other in aliases.get(names.path, ()):  # its other names: the edited file
+                other.unlink()
+                os.link(names.path, other)
     history = _read_history(site)
     for old, new in renames.items():
-        library = files[old]
-        target = library.with_name(new)
-        if not target.exists():
-            os.link(library, target)
-        original = history.pop(old, None) or history.pop(library.name, None) or library.name
-        history[new] = original
-        if old != original:  # a name an earlier fresh copy made: drop it
-            library.with_name(old).unlink(missing_ok=True)
-        first = library.with_name(original)
-        if first != target:  # the wheel's name: the same file, for loads by path
-            first.unlink(missing_ok=True)
-            os.link(target, first)
-    (site / RENAMES_FILE).write_text(json.dumps(history, indent=1) + "\n", encoding="utf-8")
+        for folder, library in holders[old].items():
+            target = folder / new
+            if not target.exists():
+                os.link(library, target)
+            rel = _relative(site, folder / old)
+            original = history.pop(rel, None) or _relative(site, library)
+            history[_relative(site, target)] = original
+            if rel != original:  # a name an earlier fresh copy made: drop it
+                (folder / old).unlink(missing_ok=True)
+            first = site / original
+            if first != target:  # the wheel's name: the same file, for loads by path
+                first.unlink(missing_ok=True)
+                os.link(target, first)
+    # a new file: the copy's pure files are hard links into the generation it came from
+    record = site / (RENAMES_FILE + ".tmp")
+    record.write_text(json.dumps(history, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(record, site / RENAMES_FILE)
     taken.update(renames.values())
     return renames
+
+
+def _distinct_images(site: Path) -> tuple[list[ElfNames], dict[Path, list[Path]]]:
+    """The ELF files of ``site``, one path per file, and the other names of each."""
+    first: dict[tuple[int, int], Path] = {}
+    aliases: dict[Path, list[Path]] = {}
+    images: list[ElfNames] = []
+    for path in _images(site):
+        status = path.stat()
+        key = (status.st_dev, status.st_ino)
+        if key in first:
+            aliases.setdefault(first[key], []).append(path)
+            continue
+        first[key] = path
+        names = read_names(path)
+        if names is not None:
+            images.append(names)
+    return images, aliases
+
+
+def _relative(site: Path, path: Path) -> str:
+    return path.relative_to(site).as_posix()
+
+
+def own_library_names(name: str, site: Path, root: Path) -> dict[str, str]:
+    """Give the bundled libraries of a directory an environment adopts names of their own.
+
+    In place: the directory is the environment's from now on (``Manager.create``
+    with ``site_dir``). A directory iienv cannot write gets a clear error.
+    """
+    if not EDITS_NAMES:
+        return {}
+    try:
+        return rename_reused(site, None, names_in_use(root))
+    except OSError as exc:
+        raise SiteDirError(
+            f"iienv: cannot adopt {str(site)!r} for environment {name!r}: its bundled shared "
+            f"libraries need names of their own, so that no other environment's copy is used "
+            f"for them, and renaming failed ({exc.strerror or exc}); adopt a copy you can write"
+        ) from None
+
+
+def names_in_use(root: Path) -> set[str]:
+    """Sonames iienv gave in the environments under ``root`` and libraries mapped here.
+
+    Two environments never get one name: one would bind to the other's library.
+    """
+    taken: set[str] = set()
+    for record in root.glob(f"*/*/{RENAMES_FILE}"):
+        taken.update(name.rpartition("/")[2] for name in _read_history(record.parent))
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
+            taken.update(line.rsplit("/", 1)[-1].rstrip("\n") for line in maps if "/" in line)
+    except OSError:
+        pass
+    return taken
 
 
 def _read_history(site: Path) -> dict[str, str]:

@@ -32,9 +32,10 @@ instances (and its copies of loky), ``adapt`` puts what a child needs:
   site-packages would be — so the worker imports the environment's packages
   first (names it lacks still come from the rest of the parent's path, as
   they do in the parent);
-* the interpreter the children run is the one iienv runs pip with
+* the children run a Python with Blender's version, build and standard library
   (``set_executable``; Blender's ``sys.executable`` differs by platform and
-  form);
+  form), or, where there is none, spawn and forkserver raise a clear error
+  before any worker starts;
 * a loky process gets ``PYTHONPATH`` with the environment's roots (its child
   imports loky by ``-m`` before any data arrives).
 
@@ -127,10 +128,12 @@ def child_command(env: Environment, args: list[str]) -> list[str]:
     return [*args[:index], prefix + args[index], *args[index + 1 :]]
 
 
-def _adapt_spawn(module: ModuleType, env: Environment, python: str | None) -> None:
+def _adapt_spawn(module: ModuleType, env: Environment, python: str | IienvError | None) -> None:
     original: Callable[..., dict[str, Any]] = module.get_preparation_data
 
     def get_preparation_data(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(python, IienvError):  # before any worker starts (spawn, forkserver, loky)
+            raise type(python)(str(python))
         data = original(*args, **kwargs)
         if isinstance(data.get("sys_path"), list):
             data["sys_path"] = child_sys_path(env, data["sys_path"])
@@ -140,11 +143,13 @@ def _adapt_spawn(module: ModuleType, env: Environment, python: str | None) -> No
 
     get_preparation_data.__wrapped__ = original  # type: ignore[attr-defined]
     module.get_preparation_data = get_preparation_data  # type: ignore[attr-defined]
-    if python is not None and module.__name__ == "multiprocessing.spawn":
+    if isinstance(python, str) and module.__name__ == "multiprocessing.spawn":
         module.set_executable(python)
 
 
-def _adapt_loky_process(module: ModuleType, env: Environment, python: str | None) -> None:
+def _adapt_loky_process(
+    module: ModuleType, env: Environment, python: str | IienvError | None
+) -> None:
     cls = getattr(module, "LokyProcess", None)
     if cls is None:
         return
@@ -158,7 +163,9 @@ def _adapt_loky_process(module: ModuleType, env: Environment, python: str | None
     cls.__init__ = __init__
 
 
-def _adapt_loky_tracker(module: ModuleType, env: Environment, python: str | None) -> None:
+def _adapt_loky_tracker(
+    module: ModuleType, env: Environment, python: str | IienvError | None
+) -> None:
     original = getattr(module, "spawnv_passfds", None)
     if original is None:
         return
@@ -170,7 +177,7 @@ def _adapt_loky_tracker(module: ModuleType, env: Environment, python: str | None
     module.spawnv_passfds = spawnv_passfds  # type: ignore[attr-defined]
 
 
-_ADAPTERS: dict[str, Callable[[ModuleType, Environment, str | None], None]] = {
+_ADAPTERS: dict[str, Callable[[ModuleType, Environment, str | IienvError | None], None]] = {
     "multiprocessing.spawn": _adapt_spawn,
     "joblib.externals.loky.backend.spawn": _adapt_spawn,
     "loky.backend.spawn": _adapt_spawn,
@@ -181,8 +188,13 @@ _ADAPTERS: dict[str, Callable[[ModuleType, Environment, str | None], None]] = {
 }
 
 
-def worker_python() -> str | None:
+def child_python() -> str | IienvError | None:
     """The interpreter children must run, if not ``sys.executable`` (None: it is right).
+
+    Where no candidate will do (``sys.executable`` included), the error: the
+    environment's spawn and forkserver raise it before any worker starts, since
+    a worker on another Python dies at its first import and ``Pool`` then waits
+    forever (fork needs no interpreter and works).
 
     Blender's ``sys.executable`` is not always a Python of its own version:
     Debian's ``blender`` reports whatever ``python3.x`` comes first on ``PATH``
@@ -195,8 +207,8 @@ def worker_python() -> str | None:
 
     try:
         python = probed()
-    except IienvError:
-        return None  # (sys.executable stays: the error is the child's own, as without iienv)
+    except IienvError as exc:
+        return exc
     if os.path.realpath(python) == os.path.realpath(sys.executable):
         return None
     return python
@@ -207,5 +219,5 @@ def adapt(module: ModuleType, env: Environment) -> bool:
     adapter = _ADAPTERS.get(module.__name__)
     if adapter is None:
         return False
-    adapter(module, env, worker_python())
+    adapter(module, env, child_python())
     return True

@@ -3,7 +3,7 @@
 Blender 4.3 embeds the system Python 3.13, so this runs in the 3.13 pass (cp313
 wheels). The binary lives in a chroot made once by scripts/trixie_chroot.sh
 (debootstrap from Debian's archive, cached outside the checkout); CI runs as
-root. iienv is built and installed as an extension by that Blender's own
+root (tests/trixie/conftest.py). iienv is built and installed as an extension by that Blender's own
 ``--command extension build`` / ``install-file -e``; event_loop.py then runs
 under Xvfb with the UI and Blender's real event loop, and writes a report.
 """
@@ -13,50 +13,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
-import pytest
-
 from tests.every_path_addon import PLAIN, SOURCE, WHERE
-from tests.versions import NEW_NUMPY, OLD_NUMPY, TAG
+from tests.trixie.conftest import REPO, WHEELHOUSE, in_chroot, install_iienv
+from tests.versions import NEW_NUMPY, OLD_NUMPY
 
-REPO = Path(__file__).resolve().parents[2]
-WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / TAG))
 ADDONS = {"iienv_path_older": OLD_NUMPY, "iienv_path_newer": NEW_NUMPY}
-
-
-@pytest.fixture(scope="module")
-def chroot() -> Path:
-    if TAG != "cp313":
-        pytest.fail("Blender 4.3 (trixie) embeds Python 3.13: run this under 3.13 (make test)")
-    proc = subprocess.run(
-        ["sh", str(REPO / "scripts" / "trixie_chroot.sh")], capture_output=True, text=True
-    )
-    if proc.returncode != 0:
-        pytest.fail(f"could not make the trixie chroot:\n{proc.stderr[-3000:]}")
-    root = Path(proc.stdout.strip().splitlines()[-1])
-    proc_dir = root / "proc"
-    mounted = subprocess.run(["mountpoint", "-q", str(proc_dir)]).returncode == 0
-    if not mounted:
-        subprocess.run(["mount", "-t", "proc", "proc", str(proc_dir)], check=True)
-    yield root
-    if not mounted:
-        subprocess.run(["umount", "-l", str(proc_dir)], check=False)
-
-
-def in_chroot(root: Path, work: str, *command: str, timeout: int = 300) -> str:
-    env = [
-        "env", "-i", "HOME=/root", "LANG=C.UTF-8", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-        f"BLENDER_USER_RESOURCES={work}/user", f"PIP_FIND_LINKS={work}/wheels", "PIP_NO_INDEX=1",
-    ]  # fmt: skip
-    proc = subprocess.run(
-        ["chroot", str(root), *env, *command],
-        capture_output=True, text=True, timeout=timeout, check=False,
-    )  # fmt: skip
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, f"{' '.join(command)} failed ({proc.returncode}):\n{out[-6000:]}"
-    return out
 
 
 def test_every_path_in_blenders_event_loop(chroot: Path) -> None:
@@ -64,15 +27,11 @@ def test_every_path_in_blenders_event_loop(chroot: Path) -> None:
     host_work = chroot / work.lstrip("/")
     shutil.rmtree(host_work, ignore_errors=True)
     (host_work / "wheels").mkdir(parents=True)
-    (host_work / "dist").mkdir()
     try:
         for version in ADDONS.values():
             wheels = list(WHEELHOUSE.glob(f"numpy-{version}-cp313-*manylinux*x86_64*.whl"))
             assert wheels, f"no numpy {version} cp313 wheel in {WHEELHOUSE}"
             shutil.copy(wheels[0], host_work / "wheels")
-        source = host_work / "src"
-        shutil.copytree(REPO / "iienv_addon", source, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy(REPO / "blender_manifest.toml", source / "blender_manifest.toml")
         addons = host_work / "user" / "scripts" / "addons"
         for name, version in ADDONS.items():
             (addons / name).mkdir(parents=True)
@@ -85,15 +44,7 @@ def test_every_path_in_blenders_event_loop(chroot: Path) -> None:
         shutil.copy(Path(__file__).parent / "event_loop.py", host_work / "event_loop.py")
         shutil.copy(REPO / "tests" / "every_path_addon.py", host_work / "every_path_addon.py")
 
-        # Blender's own tools build and install iienv as an extension, enabled.
-        in_chroot(chroot, work, "blender", "--command", "extension", "build",
-                  "--source-dir", f"{work}/src", "--output-dir", f"{work}/dist")  # fmt: skip
-        (zip_file,) = (host_work / "dist").glob("iienv-*.zip")
-        in_chroot(chroot, work, "blender", "--command", "extension", "install-file",
-                  "-r", "user_default", "-e", f"{work}/dist/{zip_file.name}")  # fmt: skip
-        in_chroot(chroot, work, "blender", "-b", "--python-expr",
-                  "import bpy; bpy.context.preferences.view.show_splash = False; "
-                  "bpy.ops.wm.save_userpref()")  # fmt: skip
+        install_iienv(chroot, work)
         out = in_chroot(
             chroot, work, "xvfb-run", "-a", "-s", "-screen 0 1280x800x24",
             "blender", "--python", f"{work}/event_loop.py", "--",

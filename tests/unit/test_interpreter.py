@@ -72,31 +72,38 @@ def test_a_python_of_another_architecture_is_not_used(tmp_path: Path) -> None:
     assert json.loads(json.dumps(interpreter.this_architecture()))[1] in (32, 64)
 
 
+@pytest.mark.parametrize("other", ["version", "build"])
 def test_workers_do_not_run_a_shim_that_starts_another_python(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, other: str
 ) -> None:
     """Debian's blender here reports ``/root/.pyenv/shims/python3.11`` as sys.executable.
 
     A "python3.x" on ``PATH`` that is another Python (a shim, another install)
     must not become the workers' Python: the probe moves on to the Python under
-    this interpreter's prefix. The stand-in reports another version, as the
-    other Python would.
+    this interpreter's prefix. The stand-in reports what the other Python would:
+    another version, or (pyenv's 3.11.7 for Debian's 3.11.2) the same version
+    with another standard library.
     """
     from iienv_addon.core import workers
 
+    version = (
+        "[3, 99], 'cpython-399'"
+        if other == "version"
+        else (f"{list(sys.version_info[:2])}, {sys.implementation.cache_tag!r}")
+    )
     shim = tmp_path / f"python{sys.version_info[0]}.{sys.version_info[1]}"
     shim.write_text(
         f"#!{sys.executable}\n"
         "import json, platform, struct\n"
-        "print(json.dumps([[3, 99], 'cpython-399', True, platform.machine(), "
-        "struct.calcsize('P') * 8]))\n",
+        f"print(json.dumps([{version}, True, platform.machine(), "
+        "struct.calcsize('P') * 8, '/opt/another-build/lib/python3']))\n",
         encoding="utf-8",
     )
     shim.chmod(0o755)
     monkeypatch.setattr(sys, "executable", str(shim))
     interpreter.worker_python.cache_clear()
     try:
-        chosen = workers.worker_python()
+        chosen = workers.child_python()
     finally:
         interpreter.worker_python.cache_clear()
     assert chosen is not None and chosen != str(shim)

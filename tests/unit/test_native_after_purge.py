@@ -21,7 +21,14 @@ import re
 import sys
 from pathlib import Path
 
-from tests.helpers import SiteCache, plain_venv, run_in_venv, run_python, write_package
+from tests.helpers import (
+    ENV_SETS,
+    SiteCache,
+    plain_venv,
+    run_in_venv,
+    run_python,
+    write_package,
+)
 
 SESSION = """
 import json, sys
@@ -30,12 +37,12 @@ from iienv_addon.core import Manager
 
 work, site = Path(sys.argv[1]), sys.argv[2]
 sys.path.insert(0, str(work / "addons"))
+if len(sys.argv) > 4:  # simulated: a loader whose names iienv does not edit (Mach-O, PE)
+    from iienv_addon.core import sonames
+    sonames.EDITS_NAMES = False
 manager = Manager(work / "root")
 manager.enable()
 env = manager.create("native", owners=["native_user"], site_dir=site)
-if len(sys.argv) > 4:  # simulated: a loader whose names iienv does not edit (Mach-O, PE)
-    import iienv_addon.core.purge as purge
-    purge.ELF_LOADER = False
 import native_user
 
 def mapped(part):
@@ -156,12 +163,13 @@ import importlib, json, sys
 from pathlib import Path
 from iienv_addon.core import Manager
 
-work, site_a, site_b = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+work, site_a, site_b, site_c = Path(sys.argv[1]), *sys.argv[2:5]
 sys.path.insert(0, str(work / "addons"))
 manager = Manager(work / "root")
 manager.enable()
 manager.create("arrow_a", owners=["arrow_a"], site_dir=site_a)
 manager.create("arrow_b", owners=["arrow_b"], site_dir=site_b)
+manager.create("arrow_c", owners=["arrow_c"], site_dir=site_c)  # b's pyarrow version
 
 def run(name):
     module = importlib.import_module(name)
@@ -172,7 +180,8 @@ def mapped():
     with open("/proc/self/maps") as maps:
         return sorted({line.split()[-1] for line in maps if "arrow.so" in line})
 
-out = {"a": run("arrow_a"), "b": run("arrow_b"), "purges": []}
+out = {"a": run("arrow_a"), "b": run("arrow_b"), "c": run("arrow_c"), "purges": []}
+out["mapped"] = mapped()
 for _ in range(2):  # twice: the second fresh copy renames from the first one's names
     result = manager.purge("arrow_a")
     sys.modules.pop("arrow_a", None)
@@ -180,45 +189,59 @@ for _ in range(2):  # twice: the second fresh copy renames from the first one's 
                           "reused": result.reused_libraries, "site": str(result.site_dir),
                           "mapped": mapped()})
 out["b_again"] = run("arrow_b")
-print(json.dumps(out))
+print(json.dumps(out), flush=True)
+import os; os._exit(0)  # (pyarrow's threads can abort the exit, as in a plain venv)
 """
 
 
 def test_a_registry_in_a_bundled_library_is_fresh_after_purge(
     site_cache: SiteCache, tmp_path: Path
 ) -> None:
-    """pyarrow + pandas, two versions: the re-import after purge works as in a plain venv.
+    """pyarrow + pandas: two versions, and one of them twice, as in plain venvs.
 
-    Before: ``ArrowKeyError: A type extension with name arrow.py_extension_type
-    already defined`` — the fresh copy bound to the purged ``libarrow`` by soname.
+    Before: the second environment with the same pyarrow failed with ``ArrowKeyError:
+    A type extension with name pandas.period already defined`` (it bound to the
+    first one's ``libarrow`` by soname), and the re-import after purge with
+    ``... arrow.py_extension_type already defined`` (bound to the purged one's).
     """
     addons = tmp_path / "addons"
-    for name in ("arrow_a", "arrow_b"):
+    for name in ("arrow_a", "arrow_b", "arrow_c"):
         write_package(addons, name, ARROW_USER)
-    sites = [site_cache.fresh_copy("arrow-old"), site_cache.fresh_copy("arrow-new")]
+    sites = [site_cache.fresh_copy(key) for key in ("arrow-old", "arrow-new", "arrow-new")]
     proc = run_python(ARROW_SESSION, str(tmp_path), *map(str, sites))
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     venvs = [
         run_in_venv(plain_venv(tmp_path / f"venv{i}", [site]), addons, "arrow_a")
-        for i, site in enumerate(sites)
+        for i, site in enumerate(sites[:2])
     ]
-    assert out["a"] == venvs[0] and out["b"] == out["b_again"] == venvs[1]
+    assert out["a"] == venvs[0] and out["b"] == out["b_again"] == out["c"] == venvs[1]
     assert out["a"]["version"] != out["b"]["version"]
-    previous = "libarrow"
+    # each environment runs the libarrow of its own directory, under a name of its own
+    adopted = []
+    for site in sites:
+        history = json.loads((site / ".iienv-sonames.json").read_text())
+        (name,) = [n for n, wheel in history.items() if LIBARROW.fullmatch(Path(wheel).name)]
+        assert f"{site}/{name}" in out["mapped"], out["mapped"]
+        name = Path(name).name
+        adopted.append(name)
+    assert len(set(adopted)) == 3, adopted
+    previous = adopted[0]
     for purge in out["purges"]:
         assert purge["again"] == venvs[0]
         assert purge["reused"] == []
-        # libarrow.so.NNNN (then the first fresh copy's name) went by a new name ...
+        # the name the purged libarrow went by got a new one in the fresh copy ...
         ((old, new),) = [(o, n) for o, n in purge["fresh_names"].items() if LIBARROW.fullmatch(o)]
-        assert old.startswith(previous) and LIBARROW.fullmatch(new) and new != old
-        previous = new[:3]
+        assert old == previous and LIBARROW.fullmatch(new) and new != old
+        previous = new
         # ... and the fresh copy's libarrow is what runs now
         assert f"{purge['site']}/pyarrow/{new}" in purge["mapped"], purge["mapped"]
     # the wheel's file name is kept (a load by path gets the same file), no older fresh one
     last = Path(out["purges"][-1]["site"]) / "pyarrow"
+    wheel_name = f"libarrow{previous[8:]}"
     assert sorted(p.name for p in last.iterdir() if LIBARROW.fullmatch(p.name)) == sorted(
-        [f"libarrow{new[8:]}", new]
+        [wheel_name, previous]
     )
+    assert (last / wheel_name).samefile(last / previous)
 
 
 PYBIND2_USER = """
@@ -289,3 +312,50 @@ def test_pybind11_2_modules_load_twice_and_after_purge_as_in_a_plain_venv(
     assert out["a"] == out["b"] == out["a_again"] == out["b_again"] == venv
     # the process's own builtins never hold an environment's internals
     assert out["global_internals"] == out["global_internals_after"] == []
+
+
+INSTALLED_SESSION = """
+import importlib, json, sys
+from pathlib import Path
+from iienv_addon.core import Manager
+
+work, wheelhouse, requirement = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
+sys.path.insert(0, str(work / "addons"))
+manager = Manager(work / "root")
+manager.enable()
+out = {"phases": [], "sites": {}, "use": {}}
+for name in ("inst_a", "inst_b"):
+    manager.create(name, owners=[name])
+    site = manager.install(name, [requirement], find_links=[wheelhouse], no_index=True,
+                           progress=lambda p: out["phases"].append(p.phase))
+    out["sites"][name] = str(site)
+for name in ("inst_a", "inst_b"):
+    out["use"][name] = importlib.import_module(name).use()
+with open("/proc/self/maps") as maps:
+    out["mapped"] = sorted({line.split()[-1] for line in maps if "libhdf5-" in line})
+print(json.dumps(out))
+"""
+
+
+def test_two_installs_of_one_h5py_run_libraries_of_their_own(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """What pip installs gets names of its own before it becomes current.
+
+    Before, the second environment's h5py bound to the first one's libhdf5 (same
+    soname): one HDF5 library, its global state shared by two add-ons.
+    """
+    for name in ("inst_a", "inst_b"):
+        write_package(tmp_path / "addons", name, H5PY_USER)
+    requirement = next(r for r in ENV_SETS["h5py-new"] if r.startswith("h5py=="))
+    proc = run_python(INSTALLED_SESSION, str(tmp_path), str(wheelhouse), requirement)
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["use"] == {"inst_a": [1, 2, 3], "inst_b": [1, 2, 3]}
+    mapped = {Path(m).parent.parent: Path(m).name for m in out["mapped"]}
+    sites = [Path(out["sites"][name]) for name in ("inst_a", "inst_b")]
+    assert set(mapped) == set(sites), out["mapped"]  # each its own libhdf5 ...
+    assert mapped[sites[0]] != mapped[sites[1]]  # ... under a name of its own
+    for site in sites:  # pip's RECORD still names the wheel's files, which are all there
+        history = json.loads((site / ".iienv-sonames.json").read_text())
+        assert history and all((site / wheel).is_file() for wheel in history.values())
+    assert "naming" in out["phases"]

@@ -12,6 +12,7 @@ own instance, and children get the environment's roots on their path).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import multiprocessing.context
 import os
@@ -25,6 +26,7 @@ from iienv_addon.core import Manager
 from tests.helpers import SiteCache, plain_venv, run_in_venv, run_python, write_package
 
 PROBE = """
+import json
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -201,6 +203,7 @@ print("result", spawner.spawn())
 """
 
 SPAWNER = """
+import json
 import multiprocessing
 from importlib.metadata import version
 
@@ -226,3 +229,64 @@ def test_a_spawn_worker_never_runs_blenders_main_script(
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["result", "True"], proc.stdout
+
+
+NO_PYTHON = """
+import json, sys
+from pathlib import Path
+from iienv_addon.core import Manager, interpreter
+
+site, work, shim = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+# Simulated: a Blender whose sys.executable is a Python of another build and which
+# has no Python of its own beside it (the only candidate is that stand-in).
+sys.executable = shim
+interpreter.candidates = lambda *args, **kwargs: [shim]
+sys.path.insert(0, str(work / "addons"))
+manager = Manager(work / "root")
+manager.enable()
+manager.create("old", owners=["starter"], site_dir=site)
+import starter
+
+print(json.dumps(starter.start()))
+"""
+
+STARTER = """
+import multiprocessing, os
+
+def start():
+    out = {}
+    for method in ("spawn", "forkserver", "fork"):
+        try:
+            with multiprocessing.get_context(method).Pool(1) as pool:
+                out[method] = pool.apply_async(os.getpid).get(timeout=60) != os.getpid()
+        except Exception as exc:
+            out[method] = [type(exc).__name__, str(exc), len(multiprocessing.active_children())]
+    return out
+"""
+
+
+def test_without_a_python_for_workers_spawn_refuses_before_any_worker_starts(
+    site_cache: SiteCache, tmp_path: Path
+) -> None:
+    """Never a worker on another Python (it dies at its first import and ``Pool`` waits)."""
+    write_package(tmp_path / "addons", "starter", STARTER)
+    shim = tmp_path / "python-other-build"
+    shim.write_text(
+        f"#!{sys.executable}\n"
+        "import json, platform, struct, sys\n"
+        "print(json.dumps([list(sys.version_info[:2]), sys.implementation.cache_tag, True, "
+        "platform.machine(), struct.calcsize('P') * 8, '/opt/another-build/lib']))\n",
+        encoding="utf-8",
+    )
+    shim.chmod(0o755)
+    site = site_cache.fresh_copy("six116")
+    proc = run_python(NO_PYTHON, str(site), str(tmp_path), str(shim))
+    # (the stand-in prints its probe line when multiprocessing's resource tracker runs it)
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith("{")]
+    out = json.loads(line)
+    assert out["fork"] is True  # a fork child needs no interpreter
+    for method in ("spawn", "forkserver"):
+        kind, message, children = out[method]
+        assert kind == "InterpreterNotFoundError", out[method]
+        assert "run worker processes" in message and "another build" in message, message
+        assert children == 0

@@ -1,0 +1,71 @@
+"""Debian trixie's blender 4.3.2 (Python 3.13) in a chroot: the helpers its tests share.
+
+The binary lives in a chroot made once by scripts/trixie_chroot.sh (debootstrap
+from Debian's archive, cached outside the checkout); CI runs as root. iienv is
+built and installed as an extension by that Blender's own ``--command
+extension build`` / ``install-file -e``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.versions import TAG
+
+REPO = Path(__file__).resolve().parents[2]
+WHEELHOUSE = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / TAG))
+
+
+@pytest.fixture(scope="session")
+def chroot() -> Path:
+    if TAG != "cp313":
+        pytest.fail("Blender 4.3 (trixie) embeds Python 3.13: run this under 3.13 (make test)")
+    proc = subprocess.run(
+        ["sh", str(REPO / "scripts" / "trixie_chroot.sh")], capture_output=True, text=True
+    )
+    if proc.returncode != 0:
+        pytest.fail(f"could not make the trixie chroot:\n{proc.stderr[-3000:]}")
+    root = Path(proc.stdout.strip().splitlines()[-1])
+    proc_dir = root / "proc"
+    mounted = subprocess.run(["mountpoint", "-q", str(proc_dir)]).returncode == 0
+    if not mounted:
+        subprocess.run(["mount", "-t", "proc", "proc", str(proc_dir)], check=True)
+    yield root
+    if not mounted:
+        subprocess.run(["umount", "-l", str(proc_dir)], check=False)
+
+
+def in_chroot(root: Path, work: str, *command: str, timeout: int = 300) -> str:
+    env = [
+        "env", "-i", "HOME=/root", "LANG=C.UTF-8", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+        f"BLENDER_USER_RESOURCES={work}/user", f"PIP_FIND_LINKS={work}/wheels", "PIP_NO_INDEX=1",
+    ]  # fmt: skip
+    proc = subprocess.run(
+        ["chroot", str(root), *env, *command],
+        capture_output=True, text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, f"{' '.join(command)} failed ({proc.returncode}):\n{out[-6000:]}"
+    return out
+
+
+def install_iienv(root: Path, work: str) -> None:
+    """Build iienv with Blender's own tools and install it as an extension, enabled."""
+    host_work = root / work.lstrip("/")
+    source, dist = host_work / "src", host_work / "dist"
+    shutil.copytree(REPO / "iienv_addon", source, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(REPO / "blender_manifest.toml", source / "blender_manifest.toml")
+    dist.mkdir()
+    in_chroot(root, work, "blender", "--command", "extension", "build",
+              "--source-dir", f"{work}/src", "--output-dir", f"{work}/dist")  # fmt: skip
+    (zip_file,) = dist.glob("iienv-*.zip")
+    in_chroot(root, work, "blender", "--command", "extension", "install-file",
+              "-r", "user_default", "-e", f"{work}/dist/{zip_file.name}")  # fmt: skip
+    in_chroot(root, work, "blender", "-b", "--python-expr",
+              "import bpy; bpy.context.preferences.view.show_splash = False; "
+              "bpy.ops.wm.save_userpref()")  # fmt: skip
