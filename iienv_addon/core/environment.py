@@ -140,6 +140,12 @@ def unused_generation_dir(home: Path, number: int = 1) -> Path:
     return candidate
 
 
+# Put into the namespace of every module a purge takes away: code of the purged
+# generation that still runs (finalizers during the purge's own collection,
+# threads, objects kept from before) must not load modules into the next one.
+PURGED_MARK = "__iienv_purged__"
+
+
 def copy_generation(source: Path, target: Path) -> None:
     """Copy a site dir so that every shared library is a new physical file.
 

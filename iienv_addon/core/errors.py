@@ -69,6 +69,16 @@ class EnvironmentPurgedError(IienvError, ImportError):
             f"{module!r}) can no longer import. Enable the add-on again."
         )
 
+    @classmethod
+    def stale(cls, env_name: str, caller: object, module: str) -> EnvironmentPurgedError:
+        return cls(
+            f"iienv: module {caller!r} of environment {env_name!r} was purged, but its code "
+            f"still ran (a finalizer, a thread, or an object kept from before the purge) and "
+            f"tried to import {module!r}: that would load it into the environment's next "
+            f"generation, beside the purged one. Make such objects again from the re-imported "
+            f"add-on, and stop the add-on's threads before purging it."
+        )
+
 
 class InstallError(IienvError, RuntimeError):
     """pip could not install an environment's requirements."""

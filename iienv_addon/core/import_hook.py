@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
 
-from .environment import Environment
+from .environment import PURGED_MARK, Environment
 from .errors import EnvironmentPurgedError
 from .overlay import Overlay
 
@@ -81,6 +81,8 @@ def make_import(
                     return plain[absolute]
             elif _fromlist_present(cached, fromlist):
                 return cached
+        if globals is not None and PURGED_MARK in globals:  # (purge.py)
+            raise EnvironmentPurgedError.stale(env.name, globals.get("__name__"), absolute)
         with overlay.activated(env):
             return original(name, globals, locals, fromlist, level)
 

@@ -26,6 +26,7 @@ from types import ModuleType
 from . import search_paths, sonames
 from .environment import (
     LOADED_LIBRARY_DIRS,
+    PURGED_MARK,
     STAGING_PREFIX,
     Environment,
     copy_generation,
@@ -120,6 +121,7 @@ def purge_environment(
     """
     removed = list(env.modules)
     purged_modules = list(env.modules.values())
+    _mark_purged(purged_modules, env.name)
     forget_thread_state([*removed, *{name.partition(".")[0] for name in removed}])
     hooks = _remove_import_hooks_defined_in(env.modules)
     cleared = clear_registries(env.modules, [env.home, env.site_dir])
@@ -128,7 +130,7 @@ def purge_environment(
     env.reindex()
     if owners:
         for mod_name in [n for n in sys.modules if env.owns_name(n)]:
-            del sys.modules[mod_name]
+            _mark_purged([sys.modules.pop(mod_name)], env.name)
             removed.append(mod_name)
     resident = _mapped_libraries_under(env.dirty_site_dirs | {env.site_dir}, purged_modules)
     current = str(env.site_dir) + os.sep
@@ -199,6 +201,17 @@ def purge_environment(
     return PurgeResult(
         removed, resident, env.site_dir, hooks, cleared, alive, search_removed, reused, fresh_names
     )
+
+
+def _mark_purged(modules: list[ModuleType], env_name: str) -> None:
+    """Mark the namespaces: their code imports nothing into the environment any more.
+
+    (A function, so that no local of the purge keeps the last module alive.)
+    """
+    for module in modules:
+        namespace = getattr(module, "__dict__", None)
+        if isinstance(namespace, dict):
+            namespace[PURGED_MARK] = env_name
 
 
 def _first_error(exc: BaseException) -> str:

@@ -127,3 +127,49 @@ def test_what_cannot_be_freed_is_reported(tmp_path: Path, site_cache: SiteCache)
         manager.disable()
         sys.path.remove(str(addons))
         sys.modules.pop("yaml_owner", None)
+
+
+FINALIZING = """
+class Holder:
+    def __del__(self):
+        from finalizing import lazy   # a lazy import in a finalizer
+
+
+holder = Holder()
+holder.itself = holder                 # a cycle: the purge's own collection frees it
+"""
+
+
+def test_purge_leaves_the_table_empty_when_finalizers_import(tmp_path: Path) -> None:
+    """The collection a purge runs calls finalizers of the purged code; an import there
+    used to load the package again into the environment it had just emptied."""
+    site = tmp_path / "site"
+    write_package(site, "finalizing", FINALIZING)
+    (site / "finalizing" / "lazy.py").write_text("X = 1\n", encoding="utf-8")
+    write_package(tmp_path / "addons", "finalizing_user", "import finalizing\n")
+    sys.path.insert(0, str(tmp_path / "addons"))
+    manager = Manager(tmp_path / "root")
+    manager.enable()
+    refused: list[BaseException | None] = []
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: refused.append(unraisable.exc_value)
+    try:
+        env = manager.create("fin", owners=["finalizing_user"], site_dir=site)
+        importlib.import_module("finalizing_user")
+        assert "finalizing" in env.modules
+        result = manager.purge(env)
+        assert dict(env.modules) == {}, sorted(env.modules)
+        assert result.survivors == []
+        (error,) = refused
+        assert isinstance(error, ImportError) and "was purged" in str(error), error
+        assert "finalizing" in str(error) and "'fin'" in str(error)
+        # the next import loads the package afresh, as after any purge
+        importlib.import_module("finalizing_user")
+        assert "finalizing" in env.modules and "finalizing.lazy" not in env.modules
+        manager.purge(env)
+        assert dict(env.modules) == {} and len(refused) == 2
+    finally:
+        sys.unraisablehook = previous_hook
+        manager.disable()
+        sys.path.remove(str(tmp_path / "addons"))
+        sys.modules.pop("finalizing_user", None)
