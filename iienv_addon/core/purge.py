@@ -130,7 +130,7 @@ def purge_environment(
     env.reindex()
     if owners:
         for mod_name in [n for n in sys.modules if env.owns_name(n)]:
-            _mark_purged([sys.modules.pop(mod_name)], env.name)
+            del sys.modules[mod_name]  # (the add-on's own code may import afresh: not marked)
             removed.append(mod_name)
     resident = _mapped_libraries_under(env.dirty_site_dirs | {env.site_dir}, purged_modules)
     current = str(env.site_dir) + os.sep
@@ -206,6 +206,10 @@ def purge_environment(
 def _mark_purged(modules: list[ModuleType], env_name: str) -> None:
     """Mark the namespaces: their code imports nothing into the environment any more.
 
+    Only the environment's packages: a purged generation's code loading modules
+    of the next generation would mix the two (new modules, old types). The
+    add-on's own modules are not marked — its code may go on and import the
+    fresh environment, as it does after ``purge(owners=False)``.
     (A function, so that no local of the purge keeps the last module alive.)
     """
     for module in modules:

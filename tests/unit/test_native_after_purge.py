@@ -211,7 +211,9 @@ def test_a_registry_in_a_bundled_library_is_fresh_after_purge(
     proc = run_python(ARROW_SESSION, str(tmp_path), *map(str, sites))
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     venvs = [
-        run_in_venv(plain_venv(tmp_path / f"venv{i}", [site]), addons, "arrow_a")
+        run_in_venv(
+            plain_venv(tmp_path / f"venv{i}", [site]), addons, "arrow_a", abort_at_exit=True
+        )
         for i, site in enumerate(sites[:2])
     ]
     assert out["a"] == venvs[0] and out["b"] == out["b_again"] == out["c"] == venvs[1]
