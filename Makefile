@@ -34,7 +34,7 @@ BPY_45 := .venv-bpy-4.5/bin/python
 BPY_53 := .venv-bpy-5.3/bin/python
 WHEELHOUSE := $(WHEELHOUSE_311)
 
-.PHONY: venv system-deps trixie wheels build test test-311 test-313 test-blender bench lint demo \
+.PHONY: venv system-deps trixie wheels build test test-311 test-313 test-blender bench purge-memory lint demo \
 	demo-core demo-extensions screenshot clean corpus-table stress
 .SECONDEXPANSION:
 
@@ -135,6 +135,10 @@ stress: $(VENV_311)/.host-numpy
 bench: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY_45)) \
 		$(VPY) scripts/bench.py
+
+# What a purge + re-import cycle keeps: RSS slope and tracemalloc's growth by line.
+purge-memory: $(VENV_311)/.host-numpy
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) $(VPY) scripts/purge_memory.py
 
 # The README's compatibility table, from the corpus outcomes the last `make test` wrote in build/.
 corpus-table: venv
