@@ -54,6 +54,23 @@ def in_chroot(root: Path, work: str, *command: str, timeout: int = 300) -> str:
     return out
 
 
+def work_dir(root: Path, name: str) -> tuple[str, Path]:
+    """A fresh folder for one test inside the chroot: its path there and here (with wheels/,
+    where pip in the chroot looks: ``in_chroot`` sets ``PIP_FIND_LINKS``)."""
+    work = f"/tmp/{name}-{os.getpid()}"
+    host_work = root / work.lstrip("/")
+    shutil.rmtree(host_work, ignore_errors=True)
+    (host_work / "wheels").mkdir(parents=True)
+    return work, host_work
+
+
+def offer_numpy(host_work: Path, version: str) -> None:
+    """Put the cp313 numpy wheel of ``version`` into the test's wheels/."""
+    wheels = list(WHEELHOUSE.glob(f"numpy-{version}-cp313-*manylinux*x86_64*.whl"))
+    assert wheels, f"no numpy {version} cp313 wheel in {WHEELHOUSE}"
+    shutil.copy(wheels[0], host_work / "wheels")
+
+
 def install_iienv(root: Path, work: str) -> None:
     """Build iienv with Blender's own tools and install it as an extension, enabled."""
     host_work = root / work.lstrip("/")

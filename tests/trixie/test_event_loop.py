@@ -11,27 +11,21 @@ under Xvfb with the UI and Blender's real event loop, and writes a report.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
 from tests.every_path_addon import PLAIN, SOURCE, WHERE
-from tests.trixie.conftest import REPO, WHEELHOUSE, in_chroot, install_iienv
+from tests.trixie.conftest import REPO, in_chroot, install_iienv, offer_numpy, work_dir
 from tests.versions import NEW_NUMPY, OLD_NUMPY
 
 ADDONS = {"iienv_path_older": OLD_NUMPY, "iienv_path_newer": NEW_NUMPY}
 
 
 def test_every_path_in_blenders_event_loop(chroot: Path) -> None:
-    work = f"/tmp/iienv-test-{os.getpid()}"
-    host_work = chroot / work.lstrip("/")
-    shutil.rmtree(host_work, ignore_errors=True)
-    (host_work / "wheels").mkdir(parents=True)
+    work, host_work = work_dir(chroot, "iienv-test")
     try:
         for version in ADDONS.values():
-            wheels = list(WHEELHOUSE.glob(f"numpy-{version}-cp313-*manylinux*x86_64*.whl"))
-            assert wheels, f"no numpy {version} cp313 wheel in {WHEELHOUSE}"
-            shutil.copy(wheels[0], host_work / "wheels")
+            offer_numpy(host_work, version)
         addons = host_work / "user" / "scripts" / "addons"
         for name, version in ADDONS.items():
             (addons / name).mkdir(parents=True)

@@ -12,24 +12,18 @@ form, Python 3.11): tests/blender/scenarios/workers.py.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
-from tests.trixie.conftest import WHEELHOUSE, in_chroot, install_iienv
+from tests.trixie.conftest import in_chroot, install_iienv, offer_numpy, work_dir
 from tests.versions import OLD_NUMPY
 from tests.workers_addon import SOURCE as ADDON
 
 
 def test_workers_of_an_addon_run_its_environment_in_blender(chroot: Path) -> None:
-    work = f"/tmp/iienv-workers-{os.getpid()}"
-    host_work = chroot / work.lstrip("/")
-    shutil.rmtree(host_work, ignore_errors=True)
-    (host_work / "wheels").mkdir(parents=True)
+    work, host_work = work_dir(chroot, "iienv-workers")
     try:
-        wheels = list(WHEELHOUSE.glob(f"numpy-{OLD_NUMPY}-cp313-*manylinux*x86_64*.whl"))
-        assert wheels, f"no numpy {OLD_NUMPY} cp313 wheel in {WHEELHOUSE}"
-        shutil.copy(wheels[0], host_work / "wheels")
+        offer_numpy(host_work, OLD_NUMPY)
         addon = host_work / "user" / "scripts" / "addons" / "iienv_workers"
         addon.mkdir(parents=True)
         (addon / "__init__.py").write_text(ADDON)
