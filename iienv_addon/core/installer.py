@@ -261,7 +261,7 @@ class InstallJob:
             self._report("naming", "giving bundled libraries names of their own", 0.9)
             try:
                 taken = sonames.names_in_use(self.env.home.parent)
-                sonames.rename_reused(self.staging, None, taken)
+                sonames.rename_reused(self.staging, None, taken, in_place=True)
             except OSError as exc:
                 self._fail(InstallError(
                     f"iienv: installing the environment of add-on {self.env.name!r} failed: "

@@ -159,8 +159,8 @@ def purge_environment(
         try:
             copy_generation(old_site, staging)
             if sonames.EDITS_NAMES:
-                taken = sonames.names_in_use(env.home.parent)
-                fresh_names = sonames.rename_reused(staging, _names_of(resident), taken)
+                loaded, taken = _names_of(resident), sonames.names_in_use(env.home.parent)
+                fresh_names = sonames.rename_reused(staging, loaded, taken, in_place=True)
             rename(staging, new_site, f"the fresh copy of {env.name!r}")
         except (OSError, shutil.Error) as exc:
             remove_tree(staging)

@@ -169,7 +169,9 @@ def needed_by_name(site: Path) -> dict[str, list[Path]]:
     return askers
 
 
-def rename_reused(site: Path, loaded: set[str] | None, taken: set[str]) -> dict[str, str]:
+def rename_reused(
+    site: Path, loaded: set[str] | None, taken: set[str], in_place: bool = False
+) -> dict[str, str]:
     """Give libraries of ``site`` fresh same-length sonames; {old name: new name}.
 
     A library of ``site`` goes by a new name if some ELF file of ``site`` asks
@@ -178,7 +180,8 @@ def rename_reused(site: Path, loaded: set[str] | None, taken: set[str]) -> dict[
     from the environment's earlier generations), its soname is one of those.
     ``loaded=None``: every such library (a new install, an adopted directory).
     ``taken``: names in use (``names_in_use``), never handed out; the new ones
-    are added. Edits files of ``site`` only, each replaced by a new file.
+    are added. Edits files of ``site`` only: in place with ``in_place`` (a
+    staging dir no process has loaded), else each replaced by a new file.
 
     One soname may sit in two folders (scipy.libs and numpy.libs both bundle
     ``libgfortran-040039e1-0352e75f.so.5.0.0``): each folder gets the new name,
@@ -203,10 +206,12 @@ def rename_reused(site: Path, loaded: set[str] | None, taken: set[str]) -> dict[
     for names in images:
         if any(old in names.places for old in renames):
             places = names.places
-            _edit(names.path, {at: renames[old] for old in renames for at in places.get(old, ())})
-            for other in aliases.get(names.path, ()):  # its other names: the edited file
-                other.unlink()
-                os.link(names.path, other)
+            others = aliases.get(names.path, [])
+            writes = {at: renames[old] for old in renames for at in places.get(old, ())}
+            if not _edit(names.path, writes, links=1 + len(others) if in_place else 0):
+                for other in others:  # a new file: its other names in the site follow it
+                    other.unlink()
+                    os.link(names.path, other)
     history = _read_history(site)
     for old, new in renames.items():
         for folder, library in holders[old].items():
@@ -326,21 +331,36 @@ def _fresh_name(old: str, taken: set[str], salt: str) -> str:
     raise RuntimeError(f"no fresh name for {old!r}")  # 1000 collisions: not reachable
 
 
-def _edit(path: Path, writes: dict[int, str]) -> None:
-    """Overwrite the strings at the given offsets (same lengths) in a new file.
+def _edit(path: Path, writes: dict[int, str], links: int = 0) -> bool:
+    """Overwrite the strings at the given offsets (same lengths); True if done in place.
 
-    A new file, not an edit in place: ``copy_generation`` hard-links nothing
-    that is an image, but a file written in place could still be a link into
-    another generation; writing a new inode never touches one.
+    In place (``links``: the file's names in a staging dir, which no process has
+    loaded) only if it has no other name: a purge's fresh copy and pip's staging
+    hold files of their own, but a hard link into a cache (uv links from its
+    cache by default) or another generation must never change. Otherwise, and
+    in an adopted directory (another process may have the library mapped, and
+    the loader reads its soname from the mapping), a new file.
     """
+    with open(path, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        checks = {}
+        for start, text in writes.items():
+            handle.seek(start)
+            checks[start] = handle.read(len(text.encode("utf-8", "surrogateescape")) + 1)
+    for start in writes:
+        if not checks[start].endswith(b"\0") or b"\0" in checks[start][:-1]:
+            raise ValueError(f"{path}: a name of another length at {start}")
+    if status.st_nlink <= links:
+        with open(path, "r+b") as handle:
+            for start, text in writes.items():
+                os.pwrite(handle.fileno(), text.encode("utf-8", "surrogateescape"), start)
+        return True
     data = bytearray(path.read_bytes())
     for start, text in writes.items():
         encoded = text.encode("utf-8", "surrogateescape")
-        end = data.index(b"\0", start)
-        if end - start != len(encoded):
-            raise ValueError(f"{path}: a name of another length at {start}")
-        data[start:end] = encoded
+        data[start : start + len(encoded)] = encoded
     tmp = path.with_name(path.name + ".iienv-tmp")
     tmp.write_bytes(data)
-    os.chmod(tmp, os.stat(path).st_mode & 0o7777)
+    os.chmod(tmp, status.st_mode & 0o7777)
     os.replace(tmp, path)
+    return False

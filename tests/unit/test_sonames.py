@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -51,3 +52,21 @@ def test_a_rename_is_what_the_loader_reads(site_cache: SiteCache) -> None:
     assert hdf5.samefile(hdf5.with_name(new))
     # a library that nothing asks for by name is not renamed
     assert sonames.rename_reused(site, {"libnothing.so.1"}, taken=set()) == {}
+
+
+def test_a_library_linked_from_elsewhere_is_never_changed(
+    site_cache: SiteCache, tmp_path: Path
+) -> None:
+    """A hard link into a cache (uv installs by linking from its cache) is not edited in place."""
+    site = site_cache.fresh_copy("h5py-new")
+    hdf5 = next((site / "h5py.libs").glob("libhdf5-*"))
+    cache = tmp_path / "cache" / hdf5.name
+    cache.parent.mkdir()
+    os.link(hdf5, cache)
+    before = cache.read_bytes()
+    old = sonames.read_names(hdf5).soname
+    new = sonames.rename_reused(site, {old}, taken=set(), in_place=True)[old]
+    assert cache.read_bytes() == before
+    assert readelf(cache)["soname"] == [old]
+    assert readelf(site / "h5py.libs" / new)["soname"] == [new]
+    assert not hdf5.samefile(cache) and hdf5.samefile(site / "h5py.libs" / new)
