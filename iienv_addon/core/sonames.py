@@ -45,8 +45,9 @@ __iienv_machinery__ = True
 # ELF: names are edited there. Mach-O and PE are not edited (reported instead).
 EDITS_NAMES = sys.platform.startswith("linux")
 
-# Written into a site dir: {new file: the wheel's file}, as paths relative to it, so
-# the next fresh copy renames from the current names and drops the older links.
+# Written into a site dir (``Record``): what was renamed, so the next fresh copy
+# renames from the current names and drops the older links, and so the files can
+# be checked against pip's RECORD.
 RENAMES_FILE = ".iienv-sonames.json"
 
 _PT_LOAD, _PT_DYNAMIC = 1, 2
@@ -212,25 +213,23 @@ def rename_reused(
                 for other in others:  # a new file: its other names in the site follow it
                     other.unlink()
                     os.link(names.path, other)
-    history = _read_history(site)
+    record = Record.read(site)
     for old, new in renames.items():
+        record.sonames[new] = record.sonames.pop(old, old)
         for folder, library in holders[old].items():
             target = folder / new
             if not target.exists():
                 os.link(library, target)
             rel = _relative(site, folder / old)
-            original = history.pop(rel, None) or _relative(site, library)
-            history[_relative(site, target)] = original
+            original = record.files.pop(rel, None) or _relative(site, library)
+            record.files[_relative(site, target)] = original
             if rel != original:  # a name an earlier fresh copy made: drop it
                 (folder / old).unlink(missing_ok=True)
             first = site / original
             if first != target:  # the wheel's name: the same file, for loads by path
                 first.unlink(missing_ok=True)
                 os.link(target, first)
-    # a new file: the copy's pure files are hard links into the generation it came from
-    record = site / (RENAMES_FILE + ".tmp")
-    record.write_text(json.dumps(history, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(record, site / RENAMES_FILE)
+    record.write(site)
     taken.update(renames.values())
     return renames
 
@@ -281,8 +280,8 @@ def names_in_use(root: Path) -> set[str]:
     Two environments never get one name: one would bind to the other's library.
     """
     taken: set[str] = set()
-    for record in root.glob(f"*/*/{RENAMES_FILE}"):
-        taken.update(name.rpartition("/")[2] for name in _read_history(record.parent))
+    for path in root.glob(f"*/*/{RENAMES_FILE}"):
+        taken.update(Record.read(path.parent).sonames)
     try:
         with open("/proc/self/maps", encoding="utf-8", errors="replace") as maps:
             taken.update(line.rsplit("/", 1)[-1].rstrip("\n") for line in maps if "/" in line)
@@ -291,12 +290,51 @@ def names_in_use(root: Path) -> set[str]:
     return taken
 
 
-def _read_history(site: Path) -> dict[str, str]:
-    try:
-        history = json.loads((site / RENAMES_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return history if isinstance(history, dict) else {}
+class Record:
+    """What iienv renamed in a site dir (``RENAMES_FILE``), back to the wheel's names.
+
+    ``files``: {new file: the wheel's file}, relative to the site dir (the
+    wheel's file is the same file under its own name). ``sonames``: {the name a
+    library goes by now: its soname in the wheel}. Enough to read any edited
+    file as the wheel had it (its names put back), which is what pip's
+    ``RECORD`` hashes.
+    """
+
+    def __init__(self, files: dict[str, str], sonames: dict[str, str]) -> None:
+        self.files = files
+        self.sonames = sonames
+
+    @classmethod
+    def read(cls, site: Path) -> Record:
+        try:
+            data = json.loads((site / RENAMES_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return cls({}, {})
+        if not isinstance(data, dict):
+            return cls({}, {})
+        files, names = data.get("files"), data.get("sonames")
+        return cls(
+            dict(files) if isinstance(files, dict) else {},
+            dict(names) if isinstance(names, dict) else {},
+        )
+
+    def as_in_wheel(self, path: Path) -> bytes:
+        """The bytes of ``path`` with every name iienv gave put back (what RECORD hashes)."""
+        data = bytearray(path.read_bytes())
+        names = read_names(path) if self.sonames else None
+        for name, places in names.places.items() if names else ():
+            wheel_name = self.sonames.get(name)
+            if wheel_name is not None and len(wheel_name) == len(name):
+                for start in places:
+                    data[start : start + len(name)] = wheel_name.encode("utf-8", "surrogateescape")
+        return bytes(data)
+
+    def write(self, site: Path) -> None:
+        # a new file: the copy's pure files are hard links into the generation it came from
+        data = {"files": self.files, "sonames": self.sonames}
+        tmp = site / (RENAMES_FILE + ".tmp")
+        tmp.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(tmp, site / RENAMES_FILE)
 
 
 def _images(site: Path) -> Iterable[Path]:

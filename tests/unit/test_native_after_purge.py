@@ -221,8 +221,8 @@ def test_a_registry_in_a_bundled_library_is_fresh_after_purge(
     # each environment runs the libarrow of its own directory, under a name of its own
     adopted = []
     for site in sites:
-        history = json.loads((site / ".iienv-sonames.json").read_text())
-        (name,) = [n for n, wheel in history.items() if LIBARROW.fullmatch(Path(wheel).name)]
+        files = json.loads((site / ".iienv-sonames.json").read_text())["files"]
+        (name,) = [n for n, wheel in files.items() if LIBARROW.fullmatch(Path(wheel).name)]
         assert f"{site}/{name}" in out["mapped"], out["mapped"]
         name = Path(name).name
         adopted.append(name)
@@ -358,6 +358,7 @@ def test_two_installs_of_one_h5py_run_libraries_of_their_own(
     assert set(mapped) == set(sites), out["mapped"]  # each its own libhdf5 ...
     assert mapped[sites[0]] != mapped[sites[1]]  # ... under a name of its own
     for site in sites:  # pip's RECORD still names the wheel's files, which are all there
-        history = json.loads((site / ".iienv-sonames.json").read_text())
-        assert history and all((site / wheel).is_file() for wheel in history.values())
+        record = json.loads((site / ".iienv-sonames.json").read_text())
+        assert record["files"] and all((site / w).is_file() for w in record["files"].values())
+        assert set(record["sonames"]) == {Path(new).name for new in record["files"]}
     assert "naming" in out["phases"]

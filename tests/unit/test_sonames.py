@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import csv
+import hashlib
 import os
 import re
 import subprocess
 from pathlib import Path
 
 from iienv_addon.core import sonames
+from iienv_addon.core.environment import is_loadable_image
 from tests.helpers import SiteCache
 
 
@@ -70,3 +74,27 @@ def test_a_library_linked_from_elsewhere_is_never_changed(
     assert readelf(cache)["soname"] == [old]
     assert readelf(site / "h5py.libs" / new)["soname"] == [new]
     assert not hdf5.samefile(cache) and hdf5.samefile(site / "h5py.libs" / new)
+
+
+def test_renamed_files_are_the_wheels_files_with_names_changed(site_cache: SiteCache) -> None:
+    """Every library pip's RECORD lists hashes as in the wheel once iienv's names are put
+    back (what a verification of an installed environment needs): only names changed."""
+    site = site_cache.fresh_copy("h5py-new")
+    renames = sonames.rename_reused(site, None, taken=set())
+    assert len(renames) >= 3
+    record = sonames.Record.read(site)
+    changed = checked = 0
+    for listing in site.glob("*.dist-info/RECORD"):
+        for line in csv.reader(listing.read_text(encoding="utf-8").splitlines()):
+            path, digest = site / line[0], line[1]
+            if not digest.startswith("sha256=") or not is_loadable_image(str(path)):
+                continue  # (the shared libraries: what iienv edits)
+            want = base64.urlsafe_b64decode(digest[7:] + "==")
+            now = path.read_bytes()
+            assert hashlib.sha256(record.as_in_wheel(path)).digest() == want, path
+            changed += hashlib.sha256(now).digest() != want
+            checked += 1
+    assert checked > 20 and changed >= len(renames)  # the libraries and who asks for them
+    # the new names are the same files as the wheel's names
+    for new, wheel in record.files.items():
+        assert (site / new).samefile(site / wheel)
