@@ -38,7 +38,10 @@ from .homes import create_aside, create_in_place, delete_home, empty_removed_hom
 from .import_gate import GATE
 from .import_hook import make_builtins, make_import
 from .installer import InstallJob, ProgressCallback, commit_generation
+from .integrity import IntegrityReport, check_site
+from .interpreter import pip_python
 from .layout import REMOVED_MARKER, clear_debris
+from .lockfile import Export, export_site
 from .locks import BusyError, Locks
 from .module_view import VIEWS
 from .names import check_env_name, check_module_name, check_owner_name, same_name_folded
@@ -454,6 +457,32 @@ class Manager:
                 del sys.modules[mod_name]
             importlib.invalidate_caches()
         return sorted(removed)
+
+    def export(
+        self,
+        name: str | Environment,
+        to: str | os.PathLike[str],
+        find_links: Iterable[str | os.PathLike[str]] = (),
+        no_index: bool = False,
+    ) -> Export:
+        """Write ``to/<name>.lock`` (every installed distribution, pinned, with the hash of
+        its wheel) and the wheels to ``to/wheels/`` (lockfile.py). ``install(name,
+        lock_file=..., find_links=[to/wheels], no_index=True)`` reproduces it offline."""
+        env = self.get(name)
+        links = [str(link) for link in find_links]
+        with self._locks.holding(env.name, "exported"):
+            return export_site(env.name, env.site_dir, Path(to), pip_python(), links, no_index)
+
+    def verify(
+        self, name: str | Environment, lock_file: str | os.PathLike[str] | None = None
+    ) -> IntegrityReport:
+        """Check the environment's files against pip's RECORD, and its distributions
+        against ``lock_file``'s pins if given (integrity.py); nothing is changed."""
+        env = self.get(name)
+        locked = None
+        if lock_file is not None:
+            locked = check_request(env.name, lock_file=lock_file).locked
+        return check_site(env.site_dir, locked)
 
     def purge(
         self,
