@@ -34,7 +34,7 @@ BPY_45 := .venv-bpy-4.5/bin/python
 BPY_53 := .venv-bpy-5.3/bin/python
 WHEELHOUSE := $(WHEELHOUSE_311)
 
-.PHONY: venv system-deps trixie wheels build test test-311 test-313 test-blender bench purge-memory lint demo \
+.PHONY: venv system-deps trixie wheels build test test-311 test-313 test-blender test-farm bench purge-memory lint demo \
 	demo-core demo-extensions screenshot clean corpus-table stress
 .SECONDEXPANSION:
 
@@ -125,6 +125,12 @@ test-blender: $$(VENV_$$(PYV))/.host-numpy .venv-bpy-$(BLENDER)/.stamp
 		IIENV_BPY_PYTHON=$(abspath .venv-bpy-$(BLENDER)/bin/python) \
 		$(VENV_$(PYV))/bin/python -m pytest tests/blender --ignore=tests/blender/test_binary.py
 endif
+
+# Render farms: `blender -c iienv` export -> offline install -> verify in trixie's 4.3 binary
+# (make test runs it in its 3.13 pass, with the other tests/trixie tests).
+test-farm: $(VENV_313)/.host-numpy trixie
+	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_313)) $(VENV_313)/bin/python -m pytest \
+		tests/trixie/test_farm.py tests/unit/test_export.py tests/unit/test_integrity.py
 
 # The long fault runs: 50 SIGKILLs per operation, 4 processes x 40 rounds (CI runs fewer).
 stress: $(VENV_311)/.host-numpy

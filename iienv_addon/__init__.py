@@ -32,6 +32,7 @@ from .api import (  # noqa: E402  (the public API, usable as `import iienv`)
     watch,
 )
 from .core import IienvError  # noqa: E402
+from .farm import export, install_from, verify  # noqa: E402
 
 __all__ = [
     "EnvInfo",
@@ -41,7 +42,9 @@ __all__ = [
     "ensure_env",
     "env_of",
     "environments",
+    "export",
     "install",
+    "install_from",
     "purge",
     "register",
     "reload",
@@ -49,6 +52,7 @@ __all__ = [
     "start_install",
     "uninstall",
     "unregister",
+    "verify",
     "watch",
 ]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import addon_utils
 import bpy
 
-from . import api, operators, preferences
+from . import api, cli, operators, preferences
 from .core import Environment, IienvError, Manager
 from .core.caller import MARKER
 from .declarations import read_declaration, scan
@@ -41,6 +41,27 @@ def register(package: str, package_module: object) -> None:
     _attach_late(runtime)
     _repos_handler().append(_on_repos_changed)
     _follow_extensions_refresh()
+    _register_cli()
+
+
+_cli_handle: object = None
+
+
+def _register_cli() -> None:
+    """``blender -c iienv ...`` (cli.py): Blender 4.2+ runs registered commands after
+    add-ons are enabled; older Blenders have no command line for add-ons."""
+    global _cli_handle
+    register_cli = getattr(bpy.utils, "register_cli_command", None)
+    if register_cli is not None and _cli_handle is None:
+        _cli_handle = register_cli("iienv", cli.main)
+
+
+def _unregister_cli() -> None:
+    global _cli_handle
+    unregister_cli = getattr(bpy.utils, "unregister_cli_command", None)
+    if unregister_cli is not None and _cli_handle is not None:
+        unregister_cli(_cli_handle)
+    _cli_handle = None
 
 
 def _repos_handler() -> list[object]:
@@ -142,6 +163,7 @@ def _attach_late(runtime: Runtime) -> None:
 def unregister(package: str) -> None:
     global _manager
     operators.stop_timer()
+    _unregister_cli()
     while _on_repos_changed in _repos_handler():
         _repos_handler().remove(_on_repos_changed)
     _stop_following_extensions_refresh()

@@ -40,15 +40,29 @@ def chroot() -> Path:
         subprocess.run(["umount", "-l", str(proc_dir)], check=False)
 
 
-def in_chroot(root: Path, work: str, *command: str, timeout: int = 300) -> str:
+def run_in_chroot(
+    root: Path,
+    work: str,
+    *command: str,
+    timeout: int = 300,
+    user: str = "user",
+    wheels: str = "wheels",
+) -> subprocess.CompletedProcess[str]:
+    """``command`` in the chroot with a Blender profile ``work/user`` and pip offline from
+    ``work/wheels`` (both folders under the test's work folder)."""
     env = [
         "env", "-i", "HOME=/root", "LANG=C.UTF-8", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-        f"BLENDER_USER_RESOURCES={work}/user", f"PIP_FIND_LINKS={work}/wheels", "PIP_NO_INDEX=1",
+        f"BLENDER_USER_RESOURCES={work}/{user}", f"PIP_FIND_LINKS={work}/{wheels}",
+        "PIP_NO_INDEX=1",
     ]  # fmt: skip
-    proc = subprocess.run(
+    return subprocess.run(
         ["chroot", str(root), *env, *command],
         capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
+
+
+def in_chroot(root: Path, work: str, *command: str, timeout: int = 300, user: str = "user") -> str:
+    proc = run_in_chroot(root, work, *command, timeout=timeout, user=user)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"{' '.join(command)} failed ({proc.returncode}):\n{out[-6000:]}"
     return out
@@ -71,18 +85,20 @@ def offer_numpy(host_work: Path, version: str) -> None:
     shutil.copy(wheels[0], host_work / "wheels")
 
 
-def install_iienv(root: Path, work: str) -> None:
-    """Build iienv with Blender's own tools and install it as an extension, enabled."""
+def install_iienv(root: Path, work: str, user: str = "user") -> None:
+    """Build iienv with Blender's own tools and install it as an extension, enabled, into
+    the profile ``work/user``."""
     host_work = root / work.lstrip("/")
     source, dist = host_work / "src", host_work / "dist"
-    shutil.copytree(REPO / "iienv_addon", source, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(REPO / "blender_manifest.toml", source / "blender_manifest.toml")
-    dist.mkdir()
-    in_chroot(root, work, "blender", "--command", "extension", "build",
-              "--source-dir", f"{work}/src", "--output-dir", f"{work}/dist")  # fmt: skip
+    if not dist.is_dir():
+        shutil.copytree(REPO / "iienv_addon", source, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copy(REPO / "blender_manifest.toml", source / "blender_manifest.toml")
+        dist.mkdir()
+        in_chroot(root, work, "blender", "--command", "extension", "build",
+                  "--source-dir", f"{work}/src", "--output-dir", f"{work}/dist")  # fmt: skip
     (zip_file,) = dist.glob("iienv-*.zip")
     in_chroot(root, work, "blender", "--command", "extension", "install-file",
-              "-r", "user_default", "-e", f"{work}/dist/{zip_file.name}")  # fmt: skip
+              "-r", "user_default", "-e", f"{work}/dist/{zip_file.name}", user=user)  # fmt: skip
     in_chroot(root, work, "blender", "-b", "--python-expr",
               "import bpy; bpy.context.preferences.view.show_splash = False; "
-              "bpy.ops.wm.save_userpref()")  # fmt: skip
+              "bpy.ops.wm.save_userpref()", user=user)  # fmt: skip

@@ -1,0 +1,96 @@
+"""Issue 19 (in part) in the real binary: ``blender -c iienv`` export -> offline install -> verify.
+
+Debian trixie's blender 4.3.2 runs iienv's registered command line. A
+workstation profile installs the environment an add-on declares and exports
+it; a fresh worker profile, whose pip finds nothing (an empty find-links folder
+and no index), installs it from the export folder alone and verifies clean;
+both sides hold the same RECORD for every distribution; a changed file makes
+``verify`` exit 1 naming it; bad usage exits 2. Every ``--json`` output is
+parsed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.trixie.conftest import install_iienv, offer_numpy, run_in_chroot, work_dir
+from tests.versions import OLD_NUMPY
+
+ADDON = "farm_addon"
+SOURCE = 'bl_info = {"name": "farm", "blender": (4, 2, 0), "category": "Render"}\n'
+
+
+def iienv_cli(root: Path, work: str, *args: str, user: str, code: int = 0) -> dict:
+    """The workstation's pip finds the wheels; the worker's finds nothing (an empty folder)."""
+    wheels = "wheels" if user == "workstation" else "nowheels"
+    proc = run_in_chroot(
+        root, work, "blender", "-b", "-c", "iienv", *args, user=user, wheels=wheels, timeout=600
+    )
+    out = (proc.stdout[-3000:], proc.stderr[-3000:])
+    assert proc.returncode == code, (args, proc.returncode, *out)
+    if "--json" not in args:
+        return {"stderr": proc.stderr}
+    start = proc.stdout.index("{")  # (Blender prints its own banner first)
+    document = json.loads(proc.stdout[start : proc.stdout.rindex("}") + 1])
+    document["stderr"] = proc.stderr
+    return document
+
+
+def records(site: Path) -> dict[str, list[str]]:
+    return {
+        d.name: sorted(r for r in (d / "RECORD").read_text().splitlines() if "/REQUESTED," not in r)
+        for d in site.glob("*.dist-info")
+    }
+
+
+def test_export_offline_install_and_verify_in_blender(chroot: Path) -> None:
+    work, host_work = work_dir(chroot, "iienv-farm")
+    try:
+        offer_numpy(host_work, OLD_NUMPY)
+        (host_work / "nowheels").mkdir()
+        for user in ("workstation", "worker"):
+            addon = host_work / user / "scripts" / "addons" / ADDON
+            addon.mkdir(parents=True)
+            (addon / "__init__.py").write_text(SOURCE)
+            (addon / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={OLD_NUMPY}"]\n')
+            install_iienv(chroot, work, user=user)
+
+        # the workstation: pip finds the wheel (its own PIP_FIND_LINKS), then export
+        proc = run_in_chroot(chroot, work, "blender", "-b", "-c", "iienv", "install", "--all",
+                             "--json", user="workstation", timeout=600)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        assert "iienv: farm_addon: installing" in proc.stderr or "%" in proc.stderr  # progress
+        exported = iienv_cli(chroot, work, "export", "--all", "--to", f"{work}/export", "--json",
+                             user="workstation")  # fmt: skip
+        assert exported["ok"] and exported["addons"][ADDON]["ok"], exported
+        lock = host_work / "export" / f"{ADDON}.lock"
+        assert f"numpy=={OLD_NUMPY} \\\n    --hash=sha256:" in lock.read_text()
+
+        # the worker: nothing but the export folder
+        refused = iienv_cli(chroot, work, "install", ADDON, "--json", user="worker", code=1)
+        assert not refused["addons"][ADDON]["ok"], refused
+        installed = iienv_cli(chroot, work, "install", "--all", "--from", f"{work}/export",
+                              "--json", user="worker")  # fmt: skip
+        assert installed["addons"][ADDON]["state"] == "installed", installed
+        assert installed["addons"][ADDON]["packages"] == {"numpy": OLD_NUMPY}
+        verified = iienv_cli(chroot, work, "verify", "--all", "--from", f"{work}/export",
+                             "--json", user="worker")  # fmt: skip
+        assert verified["ok"] and verified["addons"][ADDON]["files_checked"] > 500, verified
+        listed = iienv_cli(chroot, work, "list", "--json", user="worker")
+        worker_site = host_work.parent.parent / listed["addons"][ADDON]["site_dir"].lstrip("/")
+        listed_ws = iienv_cli(chroot, work, "list", "--json", user="workstation")
+        ws_site = host_work.parent.parent / listed_ws["addons"][ADDON]["site_dir"].lstrip("/")
+        assert worker_site != ws_site
+        assert records(worker_site) == records(ws_site)  # identical RECORD hashes
+
+        # a file changed on the worker: verify exits 1 and names it
+        (worker_site / "numpy" / "version.py").write_text("# changed\n")
+        failed = iienv_cli(chroot, work, "verify", ADDON, "--json", user="worker", code=1)
+        assert "numpy/version.py differs" in failed["addons"][ADDON]["error"], failed
+        # bad usage
+        iienv_cli(chroot, work, "install", user="worker", code=2)
+        iienv_cli(chroot, work, "export", ADDON, user="worker", code=2)  # no --to
+    finally:
+        shutil.rmtree(host_work, ignore_errors=True)
