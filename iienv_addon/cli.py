@@ -92,8 +92,11 @@ def _addons(args: argparse.Namespace) -> list[str]:
         return [args.addon]
     if args.all and args.addons:
         raise _Usage("give add-ons or --all, not both")
-    if args.all:
-        return [info.addon for info in api.environments()]
+    if args.all:  # export and verify: what is installed; the others: every add-on iienv knows
+        infos = api.environments()
+        if args.command in ("export", "verify"):
+            return [info.addon for info in infos if info.state == "installed"]
+        return [info.addon for info in infos]
     if not args.addons:
         raise _Usage("name at least one add-on, or --all")
     return list(args.addons)
