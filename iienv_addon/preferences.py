@@ -10,7 +10,7 @@ gives the same functions.) Each method is documented in ``api.py``.
 import bpy
 from bpy.types import AddonPreferences
 
-from . import api
+from . import api, farm
 from .ui import draw_bundled, draw_preferences
 
 
@@ -42,6 +42,10 @@ class IienvPreferences(AddonPreferences):
     env_of = staticmethod(api.env_of)
     bundled_wheels = staticmethod(api.bundled_wheels)
     isolate_bundled = staticmethod(api.isolate_bundled)
+    # render farms (farm.py)
+    export = staticmethod(farm.export)
+    install_from = staticmethod(farm.install_from)
+    verify = staticmethod(farm.verify)
 
 
 CLASSES = (IienvPreferences,)
