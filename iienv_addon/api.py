@@ -103,7 +103,8 @@ def ensure_env(
     )
     if installed_versions(env.site_dir) and verify(env.site_dir, request) is None:
         return info(addon)
-    rt.manager.install(env, **args)  # type: ignore[arg-type]
+    # (another Blender on this profile may be installing it right now: wait, use its install)
+    rt.manager.ensure(env, **args)  # type: ignore[arg-type]
     rt.failures.pop(addon, None)
     return info(addon)
 

@@ -13,6 +13,7 @@ import importlib._bootstrap as _bootstrap
 import os
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType, ModuleType
@@ -37,7 +38,8 @@ from .finder import IienvFinder
 from .homes import create_aside, create_in_place, delete_home, empty_removed_home
 from .import_gate import GATE
 from .import_hook import make_builtins, make_import
-from .installer import InstallJob, ProgressCallback, commit_generation
+from .installer import InstallJob, ProgressCallback, commit_generation, installed_versions
+from .installer import verify as verify_request
 from .integrity import IntegrityReport, check_site
 from .interpreter import pip_python
 from .layout import REMOVED_MARKER, clear_debris
@@ -55,6 +57,11 @@ from .sonames import own_library_names
 from .warmup import WARMERS
 
 __iienv_machinery__ = True
+
+# How long a process waits for another one that creates (seconds) or installs
+# (a pip run: minutes with an index) the same environment.
+CONCURRENT_WAIT = 30.0
+CONCURRENT_INSTALL_WAIT = 1800.0
 
 # How long a purge waits for another process's install or purge to finish.
 PURGE_WAIT_SECONDS = 30.0
@@ -190,7 +197,10 @@ class Manager:
             own_library_names(name, site, self.root)
         else:
             site = unused_generation_dir(home)
-        with self._locks.holding(name, "created"):
+        with self._locks.holding(name, "created", wait=CONCURRENT_WAIT):
+            joined = self._created_elsewhere(name, home, owner_set)
+            if joined is not None:
+                return joined
             if (home / REMOVED_MARKER).exists():
                 empty_removed_home(home)  # uninstalled earlier: what a library let go of
             if home.exists() and (home / REMOVED_MARKER).exists():
@@ -204,6 +214,31 @@ class Manager:
                 create_aside(self.root, name, home, owner_set, site_dir is not None, site)
         self._pending.pop(name, None)
         env = Environment(name, home, owner_set, site)
+        self._register(env)
+        return env
+
+    def _created_elsewhere(
+        self, name: str, home: Path, owners: frozenset[str]
+    ) -> Environment | None:
+        """The environment another process created since this manager started, if so.
+
+        Many Blenders starting at once on one profile (a farm's workers) each
+        create the environments their add-ons declare: the first creates it,
+        the others take it as it is on disk (same owners, or an error).
+        """
+        if not (home / STATE_FILE).is_file() or (home / REMOVED_MARKER).exists():
+            return None
+        try:
+            env = Environment.load(home)
+        except DamagedStateError:
+            return None  # (create refuses a home that is not an environment)
+        if env.owners != owners:
+            raise EnvironmentExistsError(
+                f"iienv: environment {name!r} was created by another process for the add-on "
+                f"packages {sorted(env.owners)}, not {sorted(owners)}; use those owners, or "
+                f"remove it first"
+            )
+        self._pending.pop(name, None)
         self._register(env)
         return env
 
@@ -443,6 +478,52 @@ class Manager:
         )
         with GATE.stepped_out():  # (another thread's environment may load meanwhile)
             return job.wait()
+
+    def ensure(
+        self,
+        name: str | Environment,
+        requirements: Iterable[str] = (),
+        wheels: Iterable[str | os.PathLike[str]] = (),
+        find_links: Iterable[str | os.PathLike[str]] = (),
+        no_index: bool = False,
+        lock_file: str | os.PathLike[str] | None = None,
+        progress: ProgressCallback | None = None,
+        wait: float = CONCURRENT_INSTALL_WAIT,
+    ) -> Path | None:
+        """Install the request unless the environment satisfies it already; the new site dir,
+        or None if nothing was installed.
+
+        If another process installs this environment right now (another Blender,
+        N farm workers starting at once on one profile), wait up to ``wait``
+        seconds for it and use its install when it satisfies the request: one
+        pip run for all of them. Nothing of the environment may be loaded here
+        yet to take another process's generation (else the purge does).
+        """
+        env = self.get(name)
+        request = check_request(env.name, requirements, wheels, find_links, lock_file)
+        deadline = time.monotonic() + wait
+        while True:
+            self._follow(env)
+            if installed_versions(env.site_dir) and verify_request(env.site_dir, request) is None:
+                return None
+            try:
+                return self.install(
+                    env, requirements, wheels, find_links, no_index, lock_file, progress=progress
+                )
+            except BusyError:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise
+                with GATE.stepped_out(), self._locks.holding(env.name, "waited", wait=remaining):
+                    pass  # the other process's install is over: look at what it left
+
+    def _follow(self, env: Environment) -> None:
+        """Take the generation another process made current, if nothing is loaded from ours."""
+        if env.modules or not self.updated_elsewhere(env):
+            return
+        on_disk = Environment.load(env.home)
+        env.site_dir, env.request = on_disk.site_dir, on_disk.request
+        env.rescan()
 
     def forget_owners(self, name: str | Environment) -> list[str]:
         """Take only the owners' own modules out of ``sys.modules``.
