@@ -91,11 +91,14 @@ def ensure_env(
     find_links: Iterable[str | os.PathLike[str]] = (),
     no_index: bool = False,
     lock_file: str | os.PathLike[str] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> EnvInfo:
     """Create ``addon``'s environment if needed and install only what is missing.
 
-    Without ``requirements`` (and wheels) the add-on's declaration is used.
-    Returns the environment's info; raises InstallError / InvalidRequirementError.
+    Without ``requirements`` (and wheels) the add-on's declaration is used. If
+    another Blender on the same profile is installing it right now, waits for
+    that install and uses it. Returns the environment's info; raises
+    InstallError / InvalidRequirementError.
     """
     rt = runtime()
     env, args, request = _validated_request(
@@ -104,7 +107,7 @@ def ensure_env(
     if installed_versions(env.site_dir) and verify(env.site_dir, request) is None:
         return info(addon)
     # (another Blender on this profile may be installing it right now: wait, use its install)
-    rt.manager.ensure(env, **args)  # type: ignore[arg-type]
+    rt.manager.ensure(env, progress=progress, **args)  # type: ignore[arg-type]
     rt.failures.pop(addon, None)
     return info(addon)
 

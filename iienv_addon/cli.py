@@ -6,7 +6,7 @@ code: 0 done, 1 a failure (named on stderr, or in the JSON), 2 bad usage.
 Progress goes to stderr, so ``--json`` output on stdout stays one document.
 
     blender -b -c iienv list [--json]
-    blender -b -c iienv install [ADDON ...|--all] [--from DIR] [--json]
+    blender -b -c iienv install [ADDON ...|--all] [--from DIR] [--force] [--json]
     blender -b -c iienv export [ADDON ...|--all] --to DIR [--json]
     blender -b -c iienv verify [ADDON ...|--all] [--from DIR] [--json]
     blender -b -c iienv purge|uninstall|repair ADDON [--json]
@@ -52,8 +52,12 @@ def parser() -> argparse.ArgumentParser:
 
     listing = commands.add_parser("list", help="environments, state, packages, disk use")
     listing.add_argument("--json", action="store_true", help="one JSON document on stdout")
-    install = command("install", "install what the add-ons declare (or an export, offline)")
+    install = command(
+        "install",
+        "install what the add-ons declare (or an export, offline), unless installed already",
+    )
     install.add_argument("--from", dest="folder", metavar="DIR", help="an export folder")
+    install.add_argument("--force", action="store_true", help="install again even if installed")
     export = command("export", "a lock file and the wheels of each environment, into DIR")
     export.add_argument("--to", dest="folder", metavar="DIR", required=True)
     verify = command("verify", "installed files against pip's RECORD (and an export's lock)")
@@ -143,9 +147,12 @@ def _list(args: argparse.Namespace, addons: list[str]) -> tuple[dict[str, Any], 
 
 def _install(args: argparse.Namespace, addons: list[str]) -> tuple[dict[str, Any], bool]:
     def work(addon: str) -> dict[str, Any]:
+        progress = _progress(addon)
         if args.folder:
-            return _info(farm.install_from(addon, args.folder, progress=_progress(addon)))
-        return _info(api.install(addon, progress=_progress(addon)))
+            return _info(farm.install_from(addon, args.folder, progress, force=args.force))
+        if args.force:
+            return _info(api.install(addon, progress=progress))
+        return _info(api.ensure_env(addon, progress=progress))
 
     return _each(addons, work)
 

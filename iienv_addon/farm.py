@@ -29,33 +29,42 @@ def export(addon: str, to: str | os.PathLike[str]) -> Export:
 
 
 def install_from(
-    addon: str, folder: str | os.PathLike[str], progress: api.ProgressCallback | None = None
+    addon: str,
+    folder: str | os.PathLike[str],
+    progress: api.ProgressCallback | None = None,
+    force: bool = False,
 ) -> api.EnvInfo:
     """Install ``addon``'s environment from an export folder alone: no index, each wheel
-    checked against the lock's hash; the environment is unchanged if anything fails."""
+    checked against the lock's hash; the environment is unchanged if anything fails.
+
+    Nothing is installed if the environment already holds exactly what the lock
+    pins (``force`` reinstalls); if another worker on the same profile is
+    installing it right now, this waits for it and uses its install.
+    """
     lock = lock_path(Path(folder), addon)
     if not lock.is_file():
         raise InstallError(
             f"iienv: {str(folder)!r} holds no export of add-on {addon!r} (no {lock.name}); "
             f"export it there first (blender -b -c iienv export {addon} --to FOLDER)"
         )
-    return api.install(
-        addon,
-        requirements=(),
-        lock_file=lock,
-        find_links=[Path(folder) / WHEELS],
-        no_index=True,
-        progress=progress,
-    )
+    wheels = [Path(folder) / WHEELS]
+    install = api.install if force else api.ensure_env
+    return install(addon, (), find_links=wheels, no_index=True, lock_file=lock, progress=progress)
 
 
 def verify(addon: str, folder: str | os.PathLike[str] | None = None) -> IntegrityReport:
-    """Check ``addon``'s installed files against pip's RECORD and, with ``folder`` (an
-    export), its distributions against the lock there. Changes nothing."""
+    """Check ``addon``'s installed files against pip's RECORD and its distributions against
+    a lock: ``folder``'s (an export), else the one it was installed from if that file is
+    still there. Changes nothing."""
     rt = api.runtime()
     check_module_name(addon, "add-on module name")
     env = api._env_for(rt, addon)
-    lock = None if folder is None else lock_path(Path(folder), addon)
-    if lock is not None and not lock.is_file():
-        raise InstallError(f"iienv: {str(folder)!r} holds no lock of add-on {addon!r}")
+    lock: Path | None = None
+    if folder is not None:
+        lock = lock_path(Path(folder), addon)
+        if not lock.is_file():
+            raise InstallError(f"iienv: {str(folder)!r} holds no lock of add-on {addon!r}")
+    else:
+        recorded = env.request.get("lock_file")
+        lock = Path(recorded) if isinstance(recorded, str) and Path(recorded).is_file() else None
     return rt.manager.verify(env, lock)

@@ -40,6 +40,19 @@ def chroot() -> Path:
         subprocess.run(["umount", "-l", str(proc_dir)], check=False)
 
 
+def chroot_command(
+    root: Path, work: str, *command: str, user: str = "user", wheels: str = "wheels"
+) -> list[str]:
+    """``command`` in the chroot with a Blender profile ``work/user`` and pip offline from
+    ``work/wheels`` (both folders under the test's work folder)."""
+    env = [
+        "env", "-i", "HOME=/root", "LANG=C.UTF-8", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+        f"BLENDER_USER_RESOURCES={work}/{user}", f"PIP_FIND_LINKS={work}/{wheels}",
+        "PIP_NO_INDEX=1",
+    ]  # fmt: skip
+    return ["chroot", str(root), *env, *command]
+
+
 def run_in_chroot(
     root: Path,
     work: str,
@@ -48,15 +61,8 @@ def run_in_chroot(
     user: str = "user",
     wheels: str = "wheels",
 ) -> subprocess.CompletedProcess[str]:
-    """``command`` in the chroot with a Blender profile ``work/user`` and pip offline from
-    ``work/wheels`` (both folders under the test's work folder)."""
-    env = [
-        "env", "-i", "HOME=/root", "LANG=C.UTF-8", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-        f"BLENDER_USER_RESOURCES={work}/{user}", f"PIP_FIND_LINKS={work}/{wheels}",
-        "PIP_NO_INDEX=1",
-    ]  # fmt: skip
     return subprocess.run(
-        ["chroot", str(root), *env, *command],
+        chroot_command(root, work, *command, user=user, wheels=wheels),
         capture_output=True, text=True, timeout=timeout, check=False,
     )  # fmt: skip
 

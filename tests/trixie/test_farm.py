@@ -4,18 +4,26 @@ Debian trixie's blender 4.3.2 runs iienv's registered command line. A
 workstation profile installs the environment an add-on declares and exports
 it; a fresh worker profile, whose pip finds nothing (an empty find-links folder
 and no index), installs it from the export folder alone and verifies clean;
-both sides hold the same RECORD for every distribution; a changed file makes
-``verify`` exit 1 naming it; bad usage exits 2. Every ``--json`` output is
-parsed.
+both sides hold the same RECORD for every distribution; installing again runs
+no pip; eight workers starting at once on one fresh shared profile run pip
+once; a changed file makes ``verify`` exit 1 naming it; bad usage exits 2.
+Every ``--json`` output is parsed.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
-from tests.trixie.conftest import install_iienv, offer_numpy, run_in_chroot, work_dir
+from tests.trixie.conftest import (
+    chroot_command,
+    install_iienv,
+    offer_numpy,
+    run_in_chroot,
+    work_dir,
+)
 from tests.versions import OLD_NUMPY
 
 ADDON = "farm_addon"
@@ -32,10 +40,14 @@ def iienv_cli(root: Path, work: str, *args: str, user: str, code: int = 0) -> di
     assert proc.returncode == code, (args, proc.returncode, *out)
     if "--json" not in args:
         return {"stderr": proc.stderr}
-    start = proc.stdout.index("{")  # (Blender prints its own banner first)
-    document = json.loads(proc.stdout[start : proc.stdout.rindex("}") + 1])
+    document = document_of(proc.stdout)
     document["stderr"] = proc.stderr
     return document
+
+
+def document_of(stdout: str) -> dict:
+    """The JSON document in Blender's stdout (Blender prints its own lines around it)."""
+    return json.loads(stdout[stdout.index("{") : stdout.rindex("}") + 1])
 
 
 def records(site: Path) -> dict[str, list[str]]:
@@ -84,6 +96,27 @@ def test_export_offline_install_and_verify_in_blender(chroot: Path) -> None:
         ws_site = host_work.parent.parent / listed_ws["addons"][ADDON]["site_dir"].lstrip("/")
         assert worker_site != ws_site
         assert records(worker_site) == records(ws_site)  # identical RECORD hashes
+
+        again = iienv_cli(chroot, work, "install", "--all", "--from", f"{work}/export",
+                          "--json", user="worker")  # fmt: skip
+        assert again["ok"] and "preparing" not in again["stderr"], again  # installed: no pip
+
+        # eight workers start at once on one fresh shared profile: one pip run
+        install_iienv(chroot, work, user="shared")
+        shared_addon = host_work / "shared" / "scripts" / "addons" / ADDON
+        shutil.copytree(host_work / "worker" / "scripts" / "addons" / ADDON, shared_addon)
+        command = chroot_command(
+            chroot, work, "blender", "-b", "-c", "iienv", "install", "--all", "--from",
+            f"{work}/export", "--json", user="shared", wheels="nowheels",
+        )  # fmt: skip
+        workers = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True) for _ in range(8)]  # fmt: skip
+        outputs = [worker.communicate(timeout=900) for worker in workers]
+        assert [w.returncode for w in workers] == [0] * 8, [err[-2000:] for _, err in outputs]
+        pip_runs = sum("preparing" in err for _, err in outputs)
+        assert pip_runs == 1, [err[-1500:] for _, err in outputs]
+        sites = {document_of(out)["addons"][ADDON]["site_dir"] for out, _ in outputs}
+        assert len(sites) == 1, sites
 
         # a file changed on the worker: verify exits 1 and names it
         (worker_site / "numpy" / "version.py").write_text("# changed\n")
