@@ -20,6 +20,7 @@ from types import FrameType, ModuleType
 
 from .caller import MARKER, calling_env
 from .environment import (
+    LOADED_LIBRARY_DIRS,
     STATE_FILE,
     BrokenEnvironment,
     Environment,
@@ -48,7 +49,7 @@ from .locks import BusyError, Locks
 from .module_view import VIEWS
 from .names import check_env_name, check_module_name, check_owner_name, same_name_folded
 from .overlay import Overlay
-from .purge import PurgeResult, purge_environment
+from .purge import PurgeResult, fresh_generation, purge_environment, resident_in
 from .requirements import check_request
 from .routing import Routing
 from .scope import Scope, Scopes
@@ -129,7 +130,13 @@ class Manager:
         """Purge every environment and remove every trace of iienv from the interpreter."""
         if not self._enabled:
             return {}
-        results = {name: self.purge(name, report=False) for name in list(self._envs)}
+        # No fresh copies: nothing loads again through this manager. On a shared
+        # profile every Blender that quits would otherwise copy the environments it
+        # used and switch everyone to the copy. A later manager in this process makes
+        # the copy when it loads such a generation again (_before_lay).
+        results = {
+            name: self.purge(name, report=False, fresh_copy=False) for name in list(self._envs)
+        }
         for env in list(self._envs.values()):  # nothing of them is loaded: let go
             self._let_go(env)
         self._routing.uninstall()
@@ -755,6 +762,12 @@ class Manager:
                 f"fresh load (see the purge's error: a full disk, or a file another program "
                 f"holds); free disk space or close that program, and purge it again"
             )
+        if not env.modules and env.site_dir in LOADED_LIBRARY_DIRS and env.site_dir.is_dir():
+            # this process loaded libraries from it before (iienv disabled and enabled
+            # again): a library cannot load twice from one file
+            with self._locks.holding(env.name, "copied for a fresh load", wait=CONCURRENT_WAIT):
+                if env.site_dir in LOADED_LIBRARY_DIRS:
+                    fresh_generation(env, resident_in(env.site_dir), "re-enabled")
         if env.site_dir.parent == env.home and env.in_use is not env.site_dir:
             if not (env.home / STATE_FILE).is_file():
                 raise EnvironmentPurgedError(

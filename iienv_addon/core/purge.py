@@ -153,32 +153,7 @@ def purge_environment(
         # "updated by another Blender": take its generation (fresh for this process)
         env.site_dir, env.request = on_disk.site_dir, on_disk.request
     elif fresh_copy and old_site in env.dirty_site_dirs and old_site.is_dir():
-        new_site = env.next_generation_dir()
-        staging = env.home / f"{STAGING_PREFIX}{new_site.name}"
-        remove_tree(staging)
-        try:
-            copy_generation(old_site, staging)
-            if sonames.EDITS_NAMES:
-                loaded, taken = _names_of(resident), sonames.names_in_use(env.home.parent)
-                fresh_names = sonames.rename_reused(staging, loaded, taken, in_place=True)
-            rename(staging, new_site, f"the fresh copy of {env.name!r}")
-        except (OSError, shutil.Error) as exc:
-            remove_tree(staging)
-            raise SiteDirError(
-                f"iienv: purged {env.name!r}, but could not prepare the fresh copy of its "
-                f"packages it needs to load again ({_first_error(exc)}); free disk space and "
-                f"purge it again. Its files are as they were."
-            ) from None
-        env.site_dir = new_site
-        try:
-            env.save_state()
-        except OSError as exc:  # (FileHeldError: another program kept state.json, retried)
-            env.site_dir = old_site
-            remove_tree(new_site)
-            raise SiteDirError(
-                f"iienv: purged {env.name!r}, but could not record the fresh copy of its "
-                f"packages ({describe(exc)}); purge it again. Its files are as they were."
-            ) from None
+        fresh_names = fresh_generation(env, resident, "purged")
     # Nothing iienv holds is loaded from older generations any more. POSIX
     # keeps mapped files alive after unlink; elsewhere the next manager
     # start removes what could not be deleted now.
@@ -201,6 +176,51 @@ def purge_environment(
     return PurgeResult(
         removed, resident, env.site_dir, hooks, cleared, alive, search_removed, reused, fresh_names
     )
+
+
+def fresh_generation(env: Environment, resident: list[str], done: str) -> dict[str, str]:
+    """Move ``env`` to a fresh physical copy of its site dir (a new generation).
+
+    For a site dir this process loaded shared libraries from: they can never be
+    loaded again from the same files. ``resident``: those libraries (their names
+    get new ones in the copy: sonames.py). ``done``: what happened to ``env``,
+    for the errors ("purged"). Returns the renames. On failure the environment
+    and its files are as they were (SiteDirError says what to do).
+    """
+    old_site = env.site_dir
+    new_site = env.next_generation_dir()
+    staging = env.home / f"{STAGING_PREFIX}{new_site.name}"
+    remove_tree(staging)
+    fresh_names: dict[str, str] = {}
+    try:
+        copy_generation(old_site, staging)
+        if sonames.EDITS_NAMES:
+            loaded, taken = _names_of(resident), sonames.names_in_use(env.home.parent)
+            fresh_names = sonames.rename_reused(staging, loaded, taken, in_place=True)
+        rename(staging, new_site, f"the fresh copy of {env.name!r}")
+    except (OSError, shutil.Error) as exc:
+        remove_tree(staging)
+        raise SiteDirError(
+            f"iienv: {done} {env.name!r}, but could not prepare the fresh copy of its "
+            f"packages it needs to load again ({_first_error(exc)}); free disk space and "
+            f"purge it again. Its files are as they were."
+        ) from None
+    env.site_dir = new_site
+    try:
+        env.save_state()
+    except OSError as exc:  # (FileHeldError: another program kept state.json, retried)
+        env.site_dir = old_site
+        remove_tree(new_site)
+        raise SiteDirError(
+            f"iienv: {done} {env.name!r}, but could not record the fresh copy of its "
+            f"packages ({describe(exc)}); purge it again. Its files are as they were."
+        ) from None
+    return fresh_names
+
+
+def resident_in(site: Path) -> list[str]:
+    """Shared libraries this process has mapped from ``site``."""
+    return _mapped_libraries_under({site}, [])
 
 
 def _mark_purged(modules: list[ModuleType], env_name: str) -> None:

@@ -44,10 +44,14 @@ def main() -> None:
     assert infos[NP126].state == "broken", infos[NP126]
     assert "not valid JSON" in infos[NP126].message, infos[NP126].message
     assert infos[NP246].state == "installed"
+    assert tree(root / NP246) == other_before  # the start touched nothing of it
 
     enable(NP246)
     assert bpy.ops.iienv_example_newer.compute() == {"FINISHED"}
     assert sys.modules[NP246].LAST_RESULT["version"] == NEW_NUMPY
+    # This process loaded NP246's numpy before iienv was disabled: loading it again took a
+    # fresh copy (a new generation; quitting makes none). What follows must not touch it.
+    other_before = tree(root / NP246)
 
     try:
         enable(NP126)
