@@ -6,7 +6,8 @@ it; a fresh worker profile, whose pip finds nothing (an empty find-links folder
 and no index), installs it from the export folder alone and verifies clean;
 both sides hold the same RECORD for every distribution; installing again runs
 no pip; eight workers starting at once on one fresh shared profile run pip
-once; a changed file makes ``verify`` exit 1 naming it; bad usage exits 2.
+once; a changed file makes ``verify`` exit 1 naming it; bad usage exits 2;
+a damaged environment is listed as broken with the reason, and uninstalled.
 Every ``--json`` output is parsed.
 """
 
@@ -125,5 +126,18 @@ def test_export_offline_install_and_verify_in_blender(chroot: Path) -> None:
         # bad usage
         iienv_cli(chroot, work, "install", user="worker", code=2)
         iienv_cli(chroot, work, "export", ADDON, user="worker", code=2)  # no --to
+
+        # purge; a damaged environment is listed as broken with the reason; uninstall it
+        purged = iienv_cli(chroot, work, "purge", ADDON, "--json", user="worker")
+        assert purged["ok"], purged
+        (worker_site.parent / "state.json").write_text('{"format": 1, "na')
+        broken = iienv_cli(chroot, work, "list", "--json", user="worker")["addons"][ADDON]
+        assert broken["state"] == "broken" and "not valid JSON" in broken["message"], broken
+        failed = iienv_cli(chroot, work, "verify", ADDON, "--json", user="worker", code=1)
+        assert "damaged" in failed["addons"][ADDON]["error"], failed
+        removed = iienv_cli(chroot, work, "uninstall", ADDON, "--json", user="worker")
+        assert removed["ok"] and not worker_site.parent.exists(), removed
+        listed = iienv_cli(chroot, work, "list", "--json", user="worker")
+        assert listed["addons"][ADDON]["state"] == "empty", listed
     finally:
         shutil.rmtree(host_work, ignore_errors=True)
