@@ -555,9 +555,16 @@ class Manager:
     ) -> Export:
         """Write ``to/<name>.lock`` (every installed distribution, pinned, with the hash of
         its wheel) and the wheels to ``to/wheels/`` (lockfile.py). ``install(name,
-        lock_file=..., find_links=[to/wheels], no_index=True)`` reproduces it offline."""
+        lock_file=..., find_links=[to/wheels], no_index=True)`` reproduces it offline.
+        pip looks where it is configured to, in ``find_links``, and where the
+        environment's own install found its wheels (local files, find-links)."""
         env = self.get(name)
         links = [str(link) for link in find_links]
+        # where its own install found packages: local wheel files' folders, find-links
+        recorded = env.request.get("wheels") or []
+        links += [str(Path(w).parent) for w in recorded if isinstance(w, str)]
+        links += [link for link in env.request.get("find_links") or [] if isinstance(link, str)]
+        links = list(dict.fromkeys(links))
         with self._locks.holding(env.name, "exported"):
             return export_site(env.name, env.site_dir, Path(to), pip_python(), links, no_index)
 

@@ -96,12 +96,48 @@ def test_a_changed_wheel_in_the_export_is_refused(workstation: Manager, tmp_path
         worker.disable()
 
 
-def test_an_export_pip_cannot_fetch_writes_nothing(workstation: Manager, tmp_path: Path) -> None:
-    folder = tmp_path / "export"
-    folder.mkdir()
-    (folder / "keep.txt").write_text("the user's\n")
-    with pytest.raises(InstallError) as raised:
-        workstation.export("farm_addon", folder, find_links=[tmp_path / "empty"], no_index=True)
-    assert "farm_addon" in str(raised.value) and "h5py" in str(raised.value), raised.value
-    assert sorted(p.name for p in folder.iterdir()) == ["keep.txt"]
-    shutil.rmtree(folder)
+def test_an_export_pip_cannot_fetch_writes_nothing(tmp_path: Path, wheelhouse: Path) -> None:
+    """The folder the environment was installed from is gone, and no index: nothing is
+    written (the staging folder goes), and the error names the add-on and the package."""
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    (wheel,) = WHEELHOUSE.glob("six-1.17.0-*.whl")
+    shutil.copy(wheel, gone)
+    manager = Manager(tmp_path / "root")
+    manager.enable()
+    try:
+        manager.create("farm_addon", owners=["farm_addon"])
+        manager.install("farm_addon", ["six==1.17.0"], find_links=[gone], no_index=True)
+        shutil.rmtree(gone)
+        folder = tmp_path / "export"
+        folder.mkdir()
+        (folder / "keep.txt").write_text("the user's\n")
+        with pytest.raises(InstallError) as raised:
+            manager.export("farm_addon", folder, no_index=True)
+        assert "farm_addon" in str(raised.value) and "six" in str(raised.value), raised.value
+        assert sorted(p.name for p in folder.iterdir()) == ["keep.txt"]
+    finally:
+        manager.disable()
+
+
+def test_an_environment_installed_from_a_local_wheel_exports(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    """A wheel that is on no index (an add-on's own): the export finds it where the
+    environment's install did, with no find-links given."""
+    local = tmp_path / "local"
+    local.mkdir()
+    (wheel,) = WHEELHOUSE.glob("metaprobe-2.0-*.whl")
+    shutil.copy(wheel, local)
+    manager = Manager(tmp_path / "root")
+    manager.enable()
+    try:
+        manager.create("local_addon", owners=["local_addon"])
+        manager.install(
+            "local_addon", wheels=[local / wheel.name], find_links=[WHEELHOUSE], no_index=True
+        )
+        exported = manager.export("local_addon", tmp_path / "export", no_index=True)
+        assert {"metaprobe", "six"} <= set(exported.wheels)
+        assert "metaprobe==2.0 \\\n    --hash=sha256:" in exported.lock_file.read_text()
+    finally:
+        manager.disable()
