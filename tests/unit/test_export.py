@@ -125,17 +125,18 @@ def test_an_environment_installed_from_a_local_wheel_exports(
 ) -> None:
     """A wheel that is on no index (an add-on's own): the export finds it where the
     environment's install did, with no find-links given."""
-    local = tmp_path / "local"
+    local, deps = tmp_path / "local", tmp_path / "deps"  # the add-on's wheel; six
     local.mkdir()
+    deps.mkdir()
     (wheel,) = WHEELHOUSE.glob("metaprobe-2.0-*.whl")
     shutil.copy(wheel, local)
+    shutil.copy(next(WHEELHOUSE.glob("six-1.17.0-*.whl")), deps)
     manager = Manager(tmp_path / "root")
     manager.enable()
     try:
         manager.create("local_addon", owners=["local_addon"])
-        manager.install(
-            "local_addon", wheels=[local / wheel.name], find_links=[WHEELHOUSE], no_index=True
-        )
+        wheels = [local / wheel.name]
+        manager.install("local_addon", wheels=wheels, find_links=[deps], no_index=True)
         exported = manager.export("local_addon", tmp_path / "export", no_index=True)
         assert {"metaprobe", "six"} <= set(exported.wheels)
         assert "metaprobe==2.0 \\\n    --hash=sha256:" in exported.lock_file.read_text()
