@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from iienv_addon.core import Manager
+from iienv_addon.core import Manager, sonames
 from iienv_addon.core.integrity import check_site
 from iienv_addon.core.requirements import Requirement
 from iienv_addon.core.sonames import Record
@@ -36,7 +36,8 @@ def pins(site: Path) -> tuple[Requirement, ...]:
 
 
 def test_an_installed_environment_checks_clean(installed: Path) -> None:
-    assert Record.read(installed).files, "iienv renamed no bundled library: nothing to read back"
+    if sonames.EDITS_NAMES:
+        assert Record.read(installed).files, "no bundled library renamed: nothing to read back"
     report = check_site(installed, pins(installed))
     assert report.ok, report.problems
     assert report.files_checked > 500
@@ -56,7 +57,10 @@ def test_changes_are_named(installed: Path, tmp_path: Path) -> None:
     source = site / "h5py" / "__init__.py"
     source.write_text(source.read_text() + "\n# edited\n")
     (site / "numpy" / "version.py").unlink()
-    new, wheel_name = sorted(Record.read(site).files.items())[0]
+    wheel_name = next(
+        iter(sorted(Record.read(site).files.values())),
+        str(next(site.glob("h5py/*.so")).relative_to(site)),  # (no renames: macOS, Windows)
+    )
     library = bytearray((site / wheel_name).read_bytes())
     library[len(library) // 2] ^= 0xFF  # one byte outside the names
     (site / wheel_name).write_bytes(library)  # (in place: both names are this file)

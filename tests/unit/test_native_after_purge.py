@@ -21,6 +21,8 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.helpers import (
     ENV_SETS,
     SiteCache,
@@ -28,6 +30,11 @@ from tests.helpers import (
     run_in_venv,
     run_python,
     write_package,
+)
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"),
+    reason="/proc/self/maps and glibc's loader: Linux (the non-ELF report is simulated here)",
 )
 
 SESSION = """
