@@ -25,21 +25,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from scripts.bench import PURE_LEAK_REQS, pip_target  # noqa: E402
+from scripts.bench import PURE_LEAK_REQS, pip_target, slope  # noqa: E402
 
 
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
-
-
-def slope(values: list[float]) -> float:
-    """Least-squares slope per step."""
-    n = len(values)
-    mean_x, mean_y = (n - 1) / 2, sum(values) / n
-    num = sum((x - mean_x) * (y - mean_y) for x, y in enumerate(values))
-    den = sum((x - mean_x) ** 2 for x in range(n))
-    return num / den if den else 0.0
 
 
 def main() -> None:
