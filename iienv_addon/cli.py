@@ -179,7 +179,6 @@ def _verify(args: argparse.Namespace, addons: list[str]) -> tuple[dict[str, Any]
 
 class _Mismatch(IienvError):
     def __init__(self, addon: str, problems: list[str]) -> None:
-        self.problems = problems
         super().__init__(
             f"the environment of {addon!r} differs from what was installed: "
             + "; ".join(problems[:20])

@@ -526,9 +526,9 @@ class Manager:
 
     def _follow(self, env: Environment) -> None:
         """Take the generation another process made current, if nothing is loaded from ours."""
-        if env.modules or not self.updated_elsewhere(env):
+        on_disk = None if env.modules else self._switched_elsewhere(env)
+        if on_disk is None:
             return
-        on_disk = Environment.load(env.home)
         env.site_dir, env.request = on_disk.site_dir, on_disk.request
         env.rescan()
 
@@ -669,11 +669,15 @@ class Manager:
         A purge (or the add-on's reload) takes the new generation.
         """
         env = self.get(name)
+        return self._switched_elsewhere(env) is not None
+
+    def _switched_elsewhere(self, env: Environment) -> Environment | None:
+        """The state on disk, if another process made another generation current."""
         try:
             on_disk = Environment.load(env.home)
         except DamagedStateError:
-            return False
-        return on_disk.site_dir != env.site_dir
+            return None
+        return on_disk if on_disk.site_dir != env.site_dir else None
 
     def broken(self) -> list[BrokenEnvironment]:
         """Environments whose state on disk is damaged, with the reason (see ``remove``)."""

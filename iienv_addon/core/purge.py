@@ -284,7 +284,7 @@ def _reused_on_reimport(
         "fresh copy's modules to this library again, with its global state"
     )
     if sonames.EDITS_NAMES:
-        asked = set(sonames.needed_by_name(site)) if site.is_dir() else set()
+        asked = sonames.needed_names(site) if site.is_dir() else set()
         return [(library, why) for library in resident if _names_of([library]) & asked]
     extensions = {_file_of(module) for module in purged}
     return [(library, why) for library in resident if library not in extensions]

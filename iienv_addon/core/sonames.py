@@ -160,14 +160,13 @@ def _parse(path: Path, data: mmap.mmap, wide: bool) -> ElfNames | None:
     return names
 
 
-def needed_by_name(site: Path) -> dict[str, list[Path]]:
-    """Every name some ELF file under ``site`` asks the loader for, with who asks."""
-    askers: dict[str, list[Path]] = {}
-    for path in _images(site):
-        names = read_names(path)
-        for name in names.needed if names else ():
-            askers.setdefault(name, []).append(path)
-    return askers
+def needed_names(site: Path) -> set[str]:
+    """Every name some ELF file under ``site`` asks the loader for."""
+    return _asked(_distinct_images(site)[0])
+
+
+def _asked(images: list[ElfNames]) -> set[str]:
+    return {name for names in images for name in names.needed}
 
 
 def rename_reused(
@@ -189,7 +188,7 @@ def rename_reused(
     so whichever loads first serves both, as in a plain venv.
     """
     images, aliases = _distinct_images(site)
-    askers = {name for names in images for name in names.needed}
+    askers = _asked(images)
     renames: dict[str, str] = {}
     holders: dict[str, dict[Path, Path]] = {}  # old name -> {folder: its file of that name}
     for names in images:
