@@ -68,7 +68,14 @@ wheelhouse/cp%/.stamp: scripts/test-wheels.txt scripts/fetch_wheels.sh \
 	$(VENV_$*)/bin/python scripts/build_fixture_wheels.py wheelhouse/cp$*
 	touch $@
 
-wheels: $(WHEELHOUSE_311)/.stamp
+wheels: $(WHEELHOUSE_311)/.stamp wheelhouse/uv/.stamp
+
+# uv's own wheels, one per platform Blender supports: the per-platform extension zips
+# carry them; tests and demos install with the binary of this machine's.
+UV_VERSION := 0.13.9
+wheelhouse/uv/.stamp: scripts/fetch_uv.sh | $(VENV_311)/.stamp
+	PYTHON=$(VPY) UV_WHEELS=wheelhouse/uv UV_VERSION=$(UV_VERSION) sh scripts/fetch_uv.sh
+	touch $@
 
 $(VENV_311)/.host-numpy: $(WHEELHOUSE_311)/.stamp
 	$(VENV_311)/bin/python -m pip install --disable-pip-version-check -q --no-index \
@@ -99,12 +106,14 @@ test: lint test-311 test-313
 
 # (Debian's 3.4 binary embeds Python 3.11: its test runs in the 3.11 pass; trixie's 4.3
 # binary embeds 3.13: its event-loop test runs in the 3.13 pass.)
-test-311: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp .venv-tools/.stamp system-deps
+test-311: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp .venv-tools/.stamp wheelhouse/uv/.stamp \
+		system-deps
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_311)) IIENV_BPY_PYTHON=$(abspath $(BPY_45)) \
 		IIENV_TOOLS=$(abspath .venv-tools/bin) \
 		$(VENV_311)/bin/python -m pytest --ignore=tests/trixie
 
-test-313: $(VENV_313)/.host-numpy .venv-bpy-5.3/.stamp .venv-tools/.stamp trixie
+test-313: $(VENV_313)/.host-numpy .venv-bpy-5.3/.stamp .venv-tools/.stamp wheelhouse/uv/.stamp \
+		trixie
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_313)) IIENV_BPY_PYTHON=$(abspath $(BPY_53)) \
 		IIENV_TOOLS=$(abspath .venv-tools/bin) \
 		$(VENV_313)/bin/python -m pytest --ignore=tests/blender/test_binary.py

@@ -39,6 +39,20 @@ ENV_SETS["arrow-old"] = [*ENV_SETS["pandas-old"], "pyarrow==18.1.0"]
 ENV_SETS["arrow-new"] = [*ENV_SETS["pandas-new"], "pyarrow==21.0.0"]
 
 
+# uv's wheels from the package index (scripts/fetch_uv.sh), one per platform.
+UV_WHEELS = Path(os.environ.get("IIENV_UV_WHEELS", REPO / "wheelhouse" / "uv"))
+
+
+def uv_wheel() -> Path:
+    """uv's wheel for this machine (the per-platform extension carries the same file)."""
+    from iienv_addon.core.requirements import wheel_fits
+
+    wheels = [w for w in UV_WHEELS.glob("uv-*.whl") if wheel_fits(w.name)]
+    if not wheels:
+        pytest.fail(f"no uv wheel for this machine in {UV_WHEELS}: run `make wheels`")
+    return wheels[0]
+
+
 def require_wheelhouse() -> Path:
     wheels = list(WHEELHOUSE.glob("*.whl")) if WHEELHOUSE.is_dir() else []
     if not wheels:

@@ -80,6 +80,10 @@ class EnvironmentPurgedError(IienvError, ImportError):
         )
 
 
+class InvalidSettingError(IienvError, ValueError):
+    """A setting (the installer, a uv path) that iienv cannot use as given."""
+
+
 class InstallError(IienvError, RuntimeError):
     """pip could not install an environment's requirements."""
 

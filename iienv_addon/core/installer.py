@@ -1,7 +1,8 @@
-"""Installing an environment's packages with real pip, atomically.
+"""Installing an environment's packages with real pip or uv, atomically.
 
-pip installs into a staging directory next to the environment's generations.
-Only an install that pip finished *and* that provides every requirement (as
+The installer (install_tools.py: pip, or uv where found) writes into a staging
+directory next to the environment's generations.
+Only an install that the installer finished *and* that provides every requirement (as
 ``importlib.metadata`` of the staging dir sees it) is renamed into place as the
 next generation; the switch itself is the atomic rename of the state file.
 Before that, the bundled shared libraries get names of their own (sonames.py):
@@ -16,7 +17,6 @@ script or test.
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import queue
 import subprocess
 import threading
@@ -30,10 +30,8 @@ from pathlib import Path
 from . import sonames
 from .environment import STAGING_PREFIX, Environment, is_under
 from .errors import InstallCancelledError, InstallError
-from .interpreter import pip_python
+from .install_tools import InstallTool, PipInstaller
 from .path_limits import candidate_wheels, check_path_lengths
-from .pip_config import pip_environment
-from .pip_errors import diagnose
 from .process_tree import ProcessTree, creation_flags
 from .requirements import CheckedRequest, Requirement, canonicalize_name, wheel_name_and_version
 from .sharing import describe, remove_tree, rename
@@ -56,39 +54,13 @@ ProgressCallback = Callable[[Progress], None]
 Commit = Callable[[Path], Path]
 
 
-def pip_command(python: str, target: Path, request: CheckedRequest, no_index: bool) -> list[str]:
-    """pip's command line for ``request``: wheels only unless source builds were allowed.
-
-    Inside Blender a source build means a compiler, headers that Blender does not
-    ship and minutes of CPU for numpy; a pin without a wheel for this Python (numpy
-    1.26 on Python 3.13) must be a clear error instead (pip_errors.diagnose).
-    """
-    cmd = [
-        python, *PYTHON_FLAGS, "-m", "pip", "install", "--target", str(target),
-        "--disable-pip-version-check", "--no-input", "--no-warn-script-location",
-        "--progress-bar", "off",
-    ]  # fmt: skip
-    if not request.allow_source_builds:
-        cmd.append("--only-binary=:all:")
-    if no_index:
-        cmd.append("--no-index")
-    for link in request.find_links:
-        cmd += ["--find-links", link]
-    if request.lock_file is not None:
-        cmd += ["--require-hashes", "-r", str(request.lock_file)]
-    cmd += [str(w) for w in request.wheels]
-    cmd += [str(r) for r in request.requirements]
-    return cmd
-
-
-# -E: ignore PYTHON* variables (PYTHONHOME, PYTHONPATH), as Blender's own Python
-# does; -u: unbuffered output, for progress; -X utf8: output read as UTF-8 on
-# every OS (PYTHONUNBUFFERED and PYTHONIOENCODING are ignored with -E).
-PYTHON_FLAGS = ("-E", "-u", "-X", "utf8")
-
-
 class InstallJob:
-    """One pip run for one environment, from staging to the switch."""
+    """One installer run (pip or uv) for one environment, from staging to the switch.
+
+    ``tool``: the installer (install_tools.choose); pip with ``python`` (or the
+    interpreter found for pip) if not given. ``fallback``: what to run instead
+    if ``tool`` cannot be started at all (installer "auto": pip for uv).
+    """
 
     def __init__(
         self,
@@ -99,6 +71,8 @@ class InstallJob:
         progress: ProgressCallback | None = None,
         python: str | None = None,
         on_done: Callable[[], None] | None = None,
+        tool: InstallTool | None = None,
+        fallback: Callable[[], InstallTool] | None = None,
     ) -> None:
         self.env = env
         # released once the job has finished either way (the environment lock)
@@ -108,6 +82,8 @@ class InstallJob:
         self._commit = commit
         self._callback = progress
         self._python = python
+        self.tool: InstallTool | None = tool
+        self._fallback = fallback
         # short: its length counts against Windows' 260 characters (path_limits.py)
         self.staging = env.home / f"{STAGING_PREFIX}{uuid.uuid4().hex[:6]}"
         self.output: list[str] = []
@@ -120,7 +96,6 @@ class InstallJob:
         self._reader: threading.Thread | None = None
         self._cancelled = False
         self._kill_at: float | None = None
-        self._collected = 0
 
     # ---- public -----------------------------------------------------------
     @property
@@ -132,34 +107,50 @@ class InstallJob:
         return self._proc.pid if self._proc is not None else None
 
     def start(self) -> InstallJob:
-        self._report("preparing", f"starting pip for {self.env.name!r}", 0.02)
+        self._report("preparing", f"starting the installer for {self.env.name!r}", 0.02)
         try:
-            python = self._python or pip_python()
+            if self.tool is None:
+                self.tool = PipInstaller(self._python)
             self.env.home.mkdir(parents=True, exist_ok=True)
             check_path_lengths(self.env.name, self.staging, candidate_wheels(self.request))
             self.staging.mkdir()
-            cmd = pip_command(python, self.staging, self.request, self.no_index)
-            self._proc = subprocess.Popen(
-                cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                encoding="utf-8", errors="replace",
-                env=pip_environment(os.environ, python, PYTHON_FLAGS),
-                stdin=subprocess.DEVNULL,
-                creationflags=creation_flags(),
-            )  # fmt: skip
+            try:
+                self._proc = self._launch(self.tool)
+            except OSError as exc:
+                if self._fallback is None:
+                    raise
+                self.output.append(f"iienv: {self.tool.describe()} could not start ({exc})")
+                self.tool = self._fallback()
+                self._proc = self._launch(self.tool)
             self._tree = ProcessTree(self._proc)
         except InstallError as exc:
             self._fail(exc)
             return self
         except OSError as exc:
             self._fail(InstallError(
-                f"iienv: could not start pip for add-on {self.env.name!r}: {exc}. "
+                f"iienv: could not start {self.installer} for add-on {self.env.name!r}: {exc}. "
                 f"The environment is unchanged."
             ))  # fmt: skip
             return self
         self._reader = threading.Thread(target=self._read, name="iienv-pip-reader", daemon=True)
         self._reader.start()
-        self._report("collecting", "resolving requirements", 0.05)
+        self._report("collecting", f"resolving requirements with {self.installer}", 0.05)
         return self
+
+    @property
+    def installer(self) -> str:
+        """Which installer runs: 'pip', or 'uv 0.13.9 (the bundled uv)'."""
+        return self.tool.describe() if self.tool is not None else "pip"
+
+    def _launch(self, tool: InstallTool) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            tool.command(self.staging, self.request, self.no_index),
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            encoding="utf-8", errors="replace",
+            env=tool.environment(),
+            stdin=subprocess.DEVNULL,
+            creationflags=creation_flags(),
+        )  # fmt: skip
 
     def poll(self) -> bool:
         """Process what pip printed; finish when pip has exited. Returns ``done``."""
@@ -195,7 +186,7 @@ class InstallJob:
         if self.done or self._cancelled:
             return
         self._cancelled = True
-        self._report("cancelling", "stopping pip", self.progress.fraction)
+        self._report("cancelling", f"stopping {self.installer}", self.progress.fraction)
         if self._tree is not None and self._proc is not None and self._proc.poll() is None:
             self._tree.end()  # pip and what it started (a build backend, a compiler)
             self._kill_at = time.monotonic() + KILL_GRACE_SECONDS
@@ -219,17 +210,10 @@ class InstallJob:
             self._progress_from(line)
 
     def _progress_from(self, line: str) -> None:
-        text = line.strip()
-        if text.startswith(("Collecting ", "Processing ", "Looking in links")):
-            self._collected += 1
-            fraction = 0.05 + 0.45 * (1 - 0.7**self._collected)
-            self._report("collecting", text, fraction)
-        elif text.startswith(("Downloading ", "Using cached ", "Obtaining ")):
-            self._report("downloading", text, max(self.progress.fraction, 0.3))
-        elif text.startswith("Installing collected packages"):
-            self._report("installing", text, 0.6)
-        elif text.startswith("Successfully installed"):
-            self._report("installing", text, 0.8)
+        assert self.tool is not None
+        step = self.tool.step(line, self.progress.fraction)
+        if step is not None:
+            self._report(*step)
 
     def _finish(self, returncode: int) -> None:
         if self._cancelled:
@@ -238,23 +222,21 @@ class InstallJob:
                 f"cancelled; the environment is unchanged"
             ))  # fmt: skip
             return
+        assert self.tool is not None
         if returncode != 0:
             self._fail(InstallError(
-                diagnose(
-                    self.env.name,
-                    self.output,
-                    returncode,
-                    self.no_index,
-                    binary_only=not self.request.allow_source_builds,
+                self.tool.diagnose(
+                    self.env.name, self.output, returncode, self.request, self.no_index
                 )
             ))  # fmt: skip
             return
-        self._report("verifying", "checking what pip installed", 0.85)
+        self.tool.tidy(self.staging)
+        self._report("verifying", f"checking what {self.tool.name} installed", 0.85)
         problem = verify(self.staging, self.request)
         if problem:
             self._fail(InstallError(
                 f"iienv: installing the environment of add-on {self.env.name!r} failed: "
-                f"pip finished, but {problem}. The environment is unchanged."
+                f"{self.tool.name} finished, but {problem}. The environment is unchanged."
             ))  # fmt: skip
             return
         if sonames.EDITS_NAMES:

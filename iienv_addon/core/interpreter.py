@@ -75,6 +75,16 @@ def pip_python() -> str:
 
 
 @lru_cache(maxsize=1)
+def python_for_uv() -> str:
+    """The first candidate with this interpreter's version, cache tag and architecture.
+
+    uv asks it for the markers and wheel tags to install for (``--python``);
+    it needs no pip.
+    """
+    return choose_python(candidates(), need_pip=False)
+
+
+@lru_cache(maxsize=1)
 def worker_python() -> str:
     """The first candidate with this interpreter's version, cache tag, architecture and stdlib.
 
@@ -132,9 +142,10 @@ def choose_python(paths: Iterable[str], need_pip: bool = True, same_stdlib: bool
         return path
     running = ".".join(map(str, sys.version_info[:3]))
     if not need_pip:
+        purpose = "run worker processes with" if same_stdlib else "install packages for"
         raise InterpreterNotFoundError(
-            f"iienv: cannot find a Python {running} to run worker processes with (tried: "
-            f"{', '.join(tried) or 'nothing found'}); Blender's own Python is needed for them"
+            f"iienv: cannot find a Python {running} to {purpose} (tried: "
+            f"{', '.join(tried) or 'nothing found'}); Blender's own Python is needed for it"
         )
     raise InterpreterNotFoundError(
         f"iienv: cannot find a Python {running} with pip to install packages with "

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import InstallError
-from .installer import PYTHON_FLAGS, installed_versions
+from .install_tools import PYTHON_FLAGS
+from .installer import installed_versions
 from .pip_config import pip_environment
 from .pip_errors import diagnose
 from .process_tree import creation_flags

@@ -39,6 +39,7 @@ from .finder import IienvFinder
 from .homes import create_aside, create_in_place, delete_home, empty_removed_home
 from .import_gate import GATE
 from .import_hook import make_builtins, make_import
+from .install_tools import InstallerSettings, PipInstaller, check_choice, choose
 from .installer import InstallJob, ProgressCallback, commit_generation, installed_versions
 from .installer import verify as verify_request
 from .integrity import IntegrityReport, check_site
@@ -75,8 +76,13 @@ class Manager:
         self,
         root: str | os.PathLike[str],
         prepare_owner: Callable[[Environment], None] | None = None,
+        installer: InstallerSettings | None = None,
     ) -> None:
         """Environments under ``root``.
+
+        ``installer``: which program installs (install_tools.py; default: uv
+        where one is found on PATH, else pip). ``installer_settings`` may be
+        replaced at any time (the Blender layer does when preferences change).
 
         ``prepare_owner(env)`` runs when an owner's top-level package is about
         to be imported (before its code runs), e.g. to install a declared but
@@ -84,6 +90,7 @@ class Manager:
         """
         self.root = Path(root).resolve()
         self.prepare_owner = prepare_owner
+        self.installer_settings = installer or InstallerSettings()
         # discover_owner(name) may create an environment for a package imported
         # for the first time that is not owned yet (a host finding declarations).
         self.discover_owner: Callable[[str], Environment | None] | None = None
@@ -415,18 +422,24 @@ class Manager:
         allow_urls: bool = False,
         progress: ProgressCallback | None = None,
         allow_source_builds: bool = False,
+        installer: str | None = None,
     ) -> InstallJob:
-        """Validate the request and start pip without waiting (poll the returned job).
+        """Validate the request and start the installer without waiting (poll the returned job).
 
-        Everything is checked before pip runs; a bad request raises
-        InvalidRequirementError and touches nothing. pip installs wheels only
-        unless ``allow_source_builds``: a requirement with no wheel for this
-        Python fails with the versions that have one.
+        Everything is checked before the installer runs; a bad request raises
+        InvalidRequirementError and touches nothing. Wheels only unless
+        ``allow_source_builds``: a requirement with no wheel for this Python
+        fails with the versions that have one. ``installer``: "auto", "uv" or
+        "pip" for this install (default: ``installer_settings.choice``); "uv"
+        with no usable uv raises InstallError and touches nothing.
         """
         env = self.get(name)
         request = check_request(
             env.name, requirements, wheels, find_links, lock_file, allow_urls, allow_source_builds
         )
+        wanted = check_choice(self.installer_settings.choice if installer is None else installer)
+        tool = choose(self.installer_settings, wanted)
+        fallback = PipInstaller if wanted == "auto" and tool.name == "uv" else None
         self._locks.exclusive(env.name, "installed")  # BusyError: another process installs
         record = {
             "requirements": [str(r) for r in request.requirements],
@@ -447,6 +460,8 @@ class Manager:
                 no_index=no_index,
                 progress=progress,
                 on_done=lambda: self._locks.release(env.name),
+                tool=tool,
+                fallback=fallback,
             )
         except BaseException:
             self._locks.release(env.name)
@@ -464,6 +479,7 @@ class Manager:
         allow_urls: bool = False,
         progress: ProgressCallback | None = None,
         allow_source_builds: bool = False,
+        installer: str | None = None,
     ) -> Path:
         """Install into a new generation of ``name`` and make it current; return its site dir.
 
@@ -482,6 +498,7 @@ class Manager:
             allow_urls,
             progress,
             allow_source_builds,
+            installer,
         )
         with GATE.stepped_out():  # (another thread's environment may load meanwhile)
             return job.wait()
@@ -496,6 +513,7 @@ class Manager:
         lock_file: str | os.PathLike[str] | None = None,
         progress: ProgressCallback | None = None,
         wait: float = CONCURRENT_INSTALL_WAIT,
+        installer: str | None = None,
     ) -> Path | None:
         """Install the request unless the environment satisfies it already; the new site dir,
         or None if nothing was installed.
@@ -515,7 +533,14 @@ class Manager:
                 return None
             try:
                 return self.install(
-                    env, requirements, wheels, find_links, no_index, lock_file, progress=progress
+                    env,
+                    requirements,
+                    wheels,
+                    find_links,
+                    no_index,
+                    lock_file,
+                    progress=progress,
+                    installer=installer,
                 )
             except BusyError:
                 remaining = deadline - time.monotonic()

@@ -11,6 +11,29 @@ from .requirements import InvalidRequirement, Requirement, sys_tags
 
 __iienv_machinery__ = True  # caller.py looks through iienv's frames
 
+# (cause, what to do): shared by pip's and uv's messages (uv_errors.py).
+DISK_FULL = ("the disk is full", "free some disk space and install again")
+LONG_PATH = ("a file's path is longer than this system allows", LONG_PATHS_ADVICE)
+HASH_MISMATCH = (
+    "a downloaded or bundled file does not match the hash in the lock file (it was "
+    "changed or corrupted)",
+    "get the original file again, or regenerate the lock file if the change is intended",
+)
+UNHASHED = (
+    "the lock file has a requirement without a --hash",
+    "regenerate the lock file with hashes for every requirement",
+)
+OTHER_PLATFORM = (
+    "a wheel was built for another Python version or platform",
+    "use a wheel built for this Blender's Python",
+)
+UNREACHABLE = (
+    "the package index could not be reached (no network?)",
+    "connect to the internet, or give find_links=[a folder with the wheels] and "
+    "no_index=True to install offline",
+)
+CONFLICT = ("the requirements conflict with each other", "relax one of the version pins")
+
 # (pattern in pip's output, cause, what to do); first match wins.
 _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
     (
@@ -19,8 +42,7 @@ _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
             r"There is not enough space on the disk",
             re.I,
         ),
-        "the disk is full",
-        "free some disk space and install again",
+        *DISK_FULL,
     ),
     (
         re.compile(
@@ -28,25 +50,11 @@ _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
             r"filename or extension is too long",
             re.I,
         ),
-        "a file's path is longer than this system allows",
-        LONG_PATHS_ADVICE,
+        *LONG_PATH,
     ),
-    (
-        re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES", re.I),
-        "a downloaded or bundled file does not match the hash in the lock file (it was "
-        "changed or corrupted)",
-        "get the original file again, or regenerate the lock file if the change is intended",
-    ),
-    (
-        re.compile(r"Hashes are required in --require-hashes mode", re.I),
-        "the lock file has a requirement without a --hash",
-        "regenerate the lock file with hashes for every requirement",
-    ),
-    (
-        re.compile(r"is not a supported wheel on this platform", re.I),
-        "a wheel was built for another Python version or platform",
-        "use a wheel built for this Blender's Python",
-    ),
+    (re.compile(r"THESE PACKAGES DO NOT MATCH THE HASHES", re.I), *HASH_MISMATCH),
+    (re.compile(r"Hashes are required in --require-hashes mode", re.I), *UNHASHED),
+    (re.compile(r"is not a supported wheel on this platform", re.I), *OTHER_PLATFORM),
     (
         re.compile(
             r"NewConnectionError|Failed to establish a new connection|Temporary failure in "
@@ -54,15 +62,9 @@ _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
             r"Max retries exceeded|Could not fetch URL",
             re.I,
         ),
-        "the package index could not be reached (no network?)",
-        "connect to the internet, or give find_links=[a folder with the wheels] and "
-        "no_index=True to install offline",
+        *UNREACHABLE,
     ),
-    (
-        re.compile(r"ResolutionImpossible|conflicting dependencies", re.I),
-        "the requirements conflict with each other",
-        "relax one of the version pins",
-    ),
+    (re.compile(r"ResolutionImpossible|conflicting dependencies", re.I), *CONFLICT),
 ]
 
 _NO_VERSION = re.compile(
@@ -87,7 +89,7 @@ def this_python() -> str:
     return f"Python {version} ({tag.interpreter}, {platform})"
 
 
-def _in_words(requirement: str) -> str:
+def in_words(requirement: str) -> str:
     """'numpy==1.26.4' -> 'numpy 1.26.4'; other specifiers stay as written."""
     try:
         req = Requirement(requirement)
@@ -112,7 +114,7 @@ def diagnose(
     tail = "\n".join(line for line in output[-12:] if line.strip())
     for pattern, cause, todo in _CAUSES:
         if pattern.search(text):
-            return _message(addon, cause, todo, tail)
+            return message(addon, cause, todo, tail)
     match = _NO_VERSION.search(text)
     if match:
         req = match.group("req")
@@ -120,7 +122,7 @@ def diagnose(
         if binary_only:
             listed = versions if versions and versions != "none" else "none"
             cause = (
-                f"no wheel of {_in_words(req)} for {this_python()}; versions with wheels: {listed}"
+                f"no wheel of {in_words(req)} for {this_python()}; versions with wheels: {listed}"
             )
             todo = (
                 "pin a version that has a wheel for this Python (one add-on can pin per "
@@ -141,14 +143,15 @@ def diagnose(
                 f"package index could not be reached)"
             )
             todo = "check the name and version on the package index, and the network"
-        return _message(addon, cause, todo, tail)
+        return message(addon, cause, todo, tail)
     if returncode < 0:
-        return _message(addon, f"pip was stopped by signal {-returncode}", "install again", tail)
-    return _message(addon, f"pip failed (exit code {returncode})", "see pip's output", tail)
+        return message(addon, f"pip was stopped by signal {-returncode}", "install again", tail)
+    return message(addon, f"pip failed (exit code {returncode})", "see pip's output", tail)
 
 
-def _message(addon: str, cause: str, todo: str, tail: str) -> str:
+def message(addon: str, cause: str, todo: str, tail: str, tool: str = "pip") -> str:
+    """The one shape of every install error: add-on, cause, what to do, the installer's tail."""
     return (
         f"iienv: installing the environment of add-on {addon!r} failed: {cause}. "
-        f"To fix: {todo}. The environment is unchanged.\n--- pip said ---\n{tail}"
+        f"To fix: {todo}. The environment is unchanged.\n--- {tool} said ---\n{tail}"
     )

@@ -1,0 +1,277 @@
+"""The two programs iienv installs with, pip and uv, behind one small interface.
+
+``InstallJob`` (installer.py) owns what must not depend on the program: the
+staging dir, verification, bundled-library names, the atomic switch, cancel.
+An ``InstallTool`` says only how to run one program: its command line and
+process environment, what a line of its output means for progress, and what
+a failure means for the user. pip is the reference; uv must give the same
+environment (the same distributions and files, tested) from the same request.
+
+Which one runs (``choose``): ``installer="pip"`` always pip; ``"uv"`` uv or a
+clear error; ``"auto"`` (the default) uv when one is found (uv_tool.py),
+otherwise pip — and pip again if the uv found cannot be started at all (a
+profile on a ``noexec`` mount).
+
+uv's options that keep pip's result:
+* ``--link-mode copy``: uv's default on Linux and Windows *hard-links* files
+  from its cache (and ``clone`` falls back to hard links on ext4, measured).
+  Two environments with the same numpy would then hold one inode for
+  ``_multiarray_umath.so``, and the dynamic loader matches loaded objects by
+  inode: the second environment's import would get the first's library, as a
+  re-install after a purge would (numpy 2: "cannot load module more than once
+  per process"). A file edited in one environment would change uv's cache and
+  every other environment too. A copy costs ~0.1 s for numpy.
+* ``--index-strategy unsafe-best-match``: pip takes the best version across
+  every index and find-links folder; uv's default stops at the first index
+  that knows the name.
+* ``--no-config`` and a filtered environment (uv_config.py); never a Python
+  download (``--python`` names Blender's own interpreter, as pip runs on it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from .errors import InstallError, InterpreterNotFoundError, InvalidSettingError
+from .interpreter import pip_python, python_for_uv
+from .pip_config import pip_environment
+from .pip_errors import diagnose as pip_diagnose
+from .requirements import CheckedRequest
+from .uv_config import sources, uv_environment
+from .uv_errors import diagnose as uv_diagnose
+from .uv_tool import MIN_VERSION, Search, Uv, find_uv
+from .wheel_listing import versions_with_wheels
+
+__iienv_machinery__ = True
+
+CHOICES = ("auto", "uv", "pip")
+# -E: ignore PYTHON* variables (PYTHONHOME, PYTHONPATH), as Blender's own Python
+# does; -u: unbuffered output, for progress; -X utf8: output read as UTF-8 on
+# every OS (PYTHONUNBUFFERED and PYTHONIOENCODING are ignored with -E).
+PYTHON_FLAGS = ("-E", "-u", "-X", "utf8")
+
+Step = tuple[str, str, float]  # (phase, message, overall fraction)
+
+
+class InstallTool(Protocol):
+    """How to run one installer program for an InstallJob."""
+
+    name: str
+
+    def describe(self) -> str: ...
+
+    def command(self, target: Path, request: CheckedRequest, no_index: bool) -> list[str]: ...
+
+    def environment(self) -> dict[str, str]: ...
+
+    def step(self, line: str, fraction: float) -> Step | None: ...
+
+    def diagnose(
+        self, addon: str, output: Sequence[str], returncode: int, request: CheckedRequest,
+        no_index: bool,
+    ) -> str: ...  # fmt: skip
+
+    def tidy(self, target: Path) -> None: ...
+
+
+class PipInstaller:
+    """Real pip, run by the interpreter Blender embeds (or one with its ABI)."""
+
+    name = "pip"
+
+    def __init__(self, python: str | None = None) -> None:
+        self.python = python or pip_python()
+        self._collected = 0
+
+    def describe(self) -> str:
+        return "pip"
+
+    def command(self, target: Path, request: CheckedRequest, no_index: bool) -> list[str]:
+        """pip's command line for ``request``: wheels only unless source builds were allowed.
+
+        Inside Blender a source build means a compiler, headers that Blender does not
+        ship and minutes of CPU for numpy; a pin without a wheel for this Python (numpy
+        1.26 on Python 3.13) must be a clear error instead (pip_errors.diagnose).
+        """
+        cmd = [
+            self.python, *PYTHON_FLAGS, "-m", "pip", "install", "--target", str(target),
+            "--disable-pip-version-check", "--no-input", "--no-warn-script-location",
+            "--progress-bar", "off",
+        ]  # fmt: skip
+        if not request.allow_source_builds:
+            cmd.append("--only-binary=:all:")
+        if no_index:
+            cmd.append("--no-index")
+        for link in request.find_links:
+            cmd += ["--find-links", link]
+        if request.lock_file is not None:
+            cmd += ["--require-hashes", "-r", str(request.lock_file)]
+        cmd += [str(w) for w in request.wheels]
+        cmd += [str(r) for r in request.requirements]
+        return cmd
+
+    def environment(self) -> dict[str, str]:
+        return pip_environment(os.environ, self.python, PYTHON_FLAGS)
+
+    def step(self, line: str, fraction: float) -> Step | None:
+        text = line.strip()
+        if text.startswith(("Collecting ", "Processing ", "Looking in links")):
+            self._collected += 1
+            return "collecting", text, 0.05 + 0.45 * (1 - 0.7**self._collected)
+        if text.startswith(("Downloading ", "Using cached ", "Obtaining ")):
+            return "downloading", text, max(fraction, 0.3)
+        if text.startswith("Installing collected packages"):
+            return "installing", text, 0.6
+        if text.startswith("Successfully installed"):
+            return "installing", text, 0.8
+        return None
+
+    def diagnose(
+        self, addon: str, output: Sequence[str], returncode: int, request: CheckedRequest,
+        no_index: bool,
+    ) -> str:  # fmt: skip
+        binary_only = not request.allow_source_builds
+        return pip_diagnose(addon, output, returncode, no_index, binary_only=binary_only)
+
+    def tidy(self, target: Path) -> None:
+        pass
+
+
+class UvInstaller:
+    """uv's ``pip install --target``, with the options that keep pip's result (module doc)."""
+
+    name = "uv"
+
+    def __init__(self, uv: Uv, python: str | None = None) -> None:
+        self.uv = uv
+        self.python = python or python_for_uv()
+        self._env: dict[str, str] | None = None
+        self._downloads = 0
+
+    def describe(self) -> str:
+        return f"uv {self.uv.version_text} ({self.uv.origin})"
+
+    def command(self, target: Path, request: CheckedRequest, no_index: bool) -> list[str]:
+        cmd = [
+            self.uv.path, "pip", "install", "--target", str(target), "--python", self.python,
+            "--link-mode", "copy", "--index-strategy", "unsafe-best-match", "--no-config",
+            "--no-python-downloads", "--color", "never", "--no-progress",
+        ]  # fmt: skip
+        if not request.allow_source_builds:
+            cmd += ["--only-binary", ":all:"]
+        if no_index:
+            cmd.append("--no-index")
+        for link in request.find_links:
+            cmd += ["--find-links", link]
+        if request.lock_file is not None:
+            cmd += ["--require-hashes", "-r", str(request.lock_file)]
+        cmd += [str(w) for w in request.wheels]
+        cmd += [str(r) for r in request.requirements]
+        return cmd
+
+    def environment(self) -> dict[str, str]:
+        if self._env is None:
+            try:
+                asker: str | None = pip_python()
+            except InterpreterNotFoundError:
+                asker = None  # no pip anywhere: no pip settings to keep
+            self._env = uv_environment(os.environ, asker, PYTHON_FLAGS)
+        return self._env
+
+    def step(self, line: str, fraction: float) -> Step | None:
+        text = line.strip()
+        if text.startswith("Using ") and "interpreter" in text:
+            return "collecting", text, 0.08
+        if text.startswith("Resolved "):
+            return "collecting", text, 0.4
+        if text.startswith(("Downloading ", "Downloaded ")):
+            self._downloads += 1
+            return "downloading", text, max(fraction, min(0.55, 0.4 + 0.02 * self._downloads))
+        if text.startswith("Prepared "):
+            return "installing", text, 0.6
+        if text.startswith("Installed "):
+            return "installing", text, 0.8
+        return None
+
+    def diagnose(
+        self, addon: str, output: Sequence[str], returncode: int, request: CheckedRequest,
+        no_index: bool,
+    ) -> str:  # fmt: skip
+        places = sources(self.environment(), request.find_links, no_index)
+
+        def versions(name: str) -> str:
+            return versions_with_wheels(name, places, self.environment()).text()
+
+        offline = no_index or bool(self.environment().get("UV_NO_INDEX"))
+        binary_only = not request.allow_source_builds
+        return uv_diagnose(addon, output, returncode, offline, binary_only, versions)
+
+    def tidy(self, target: Path) -> None:
+        """uv leaves its lock file at the top of a ``--target`` dir; not part of the install."""
+        (target / ".lock").unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class InstallerSettings:
+    """Which installer runs, and where uv may come from.
+
+    ``choice``: "auto" (uv if found, else pip), "uv" or "pip". ``uv_path``: a
+    uv executable (or its folder) the user configured; ``bundled_uv``: uv
+    wheels shipped with the add-on; ``unpack_to``: where their binary goes.
+    """
+
+    choice: str = "auto"
+    uv_path: str | None = None
+    bundled_uv: tuple[Path, ...] = ()
+    unpack_to: Path | None = None
+    search_path: bool = True
+
+
+_SEARCHES: dict[InstallerSettings, Search] = {}
+_SEARCH_LOCK = threading.Lock()
+
+
+def search_uv(settings: InstallerSettings) -> Search:
+    """Where uv is for ``settings``; looked up once per session (a probe costs a process)."""
+    with _SEARCH_LOCK:
+        found = _SEARCHES.get(settings)
+        if found is None or (found.found is not None and not os.path.isfile(found.found.path)):
+            found = _SEARCHES[settings] = find_uv(
+                settings.uv_path, settings.bundled_uv, settings.unpack_to, settings.search_path
+            )
+        return found
+
+
+def check_choice(choice: object) -> str:
+    if choice not in CHOICES:
+        raise InvalidSettingError(
+            f"iienv: installer {choice!r} is not one of {', '.join(map(repr, CHOICES))}"
+        )
+    return str(choice)
+
+
+def choose(settings: InstallerSettings, choice: str | None = None) -> InstallTool:
+    """The installer to run for ``settings`` (``choice`` overrides ``settings.choice``).
+
+    Raises InstallError for ``"uv"`` when no usable uv is found, with why each
+    candidate was passed over; InterpreterNotFoundError when no Python fits.
+    """
+    wanted = check_choice(settings.choice if choice is None else choice)
+    if wanted == "pip":
+        return PipInstaller()
+    search = search_uv(settings)
+    if search.found is not None:
+        return UvInstaller(search.found)
+    if wanted == "uv":
+        raise InstallError(
+            f"iienv: installer 'uv' was chosen but no usable uv was found: "
+            f"{search.reasons()}. Set the path to a uv executable (uv "
+            f"{'.'.join(map(str, MIN_VERSION))} or newer) in iienv's preferences, put uv on "
+            f"PATH, or choose the installer 'auto' or 'pip'. Nothing was changed"
+        )
+    return PipInstaller()

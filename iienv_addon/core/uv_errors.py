@@ -1,0 +1,130 @@
+"""Turning uv's output into the same errors pip_errors.py gives for pip's.
+
+A user (and an add-on catching ``InstallError``) should not need to know which
+installer ran: the cause and what to do read the same, only the quoted tail
+says "uv said". uv's wording, read off uv 0.13 (``NO_COLOR``, no terminal):
+
+* ``error: No solution found when resolving dependencies`` then ``cause:
+  Because there is no version of six==9.9.9 and you require ...``, ``Because
+  numpy==1.26.4 has no wheels with a matching Python ABI tag (e.g., `cp313`)``,
+  ``Because you require six==1.16.0 and six==1.17.0, we can conclude that
+  your requirements are unsatisfiable``;
+* ``Request failed after 3 retries`` / ``Failed to fetch: <url>`` with ``tcp
+  connect error``, ``dns error``;
+* ``Hash mismatch for `six==1.17.0``` with ``Expected:`` and ``Computed:``;
+* ``No space left on device (os error 28)``.
+
+uv does not list the versions that exist; ``versions`` (wheel_listing.py)
+looks them up where uv looked, so the message can name them as pip's does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from .pip_errors import (
+    CONFLICT,
+    DISK_FULL,
+    HASH_MISMATCH,
+    LONG_PATH,
+    OTHER_PLATFORM,
+    UNHASHED,
+    UNREACHABLE,
+    in_words,
+    message,
+    this_python,
+)
+
+__iienv_machinery__ = True
+
+# (pattern in uv's output, cause, what to do): the same causes as pip's, uv's words.
+_CAUSES: list[tuple[re.Pattern[str], str, str]] = [
+    (re.compile(r"No space left on device|os error 28|os error 112|os error 39", re.I), *DISK_FULL),
+    (re.compile(r"File name too long|os error 36\b|os error 206", re.I), *LONG_PATH),
+    (re.compile(r"Hash mismatch for", re.I), *HASH_MISMATCH),
+    (re.compile(r"all requirements must have a hash", re.I), *UNHASHED),
+    (
+        re.compile(r"(is not|in)compatible with the current platform", re.I),
+        *OTHER_PLATFORM,
+    ),
+    (
+        re.compile(
+            r"Failed to fetch|error sending request|tcp connect error|dns error|"
+            r"Could not connect|are you offline|Connection refused|Request failed after",
+            re.I,
+        ),
+        *UNREACHABLE,
+    ),
+]
+
+# "numpy==1.26.4 has no wheels with a matching Python ABI tag", "... has no usable wheels"
+_NO_WHEEL = re.compile(
+    r"Because (?:only )?(?P<req>[^\s`]+) has no (?:usable )?wheels"
+    r"|(?P<req2>[^\s`]+) has no (?:usable )?wheels"
+)
+# "there is no version of six==9.9.9", "six was not found in the package registry"
+_NO_VERSION = re.compile(
+    r"there is no version of (?P<req>[^\s`]+)"
+    r"|Because (?P<req2>[^\s`]+) was not found in the (?:package registry|provided package "
+    r"locations)"
+)
+_UNSATISFIABLE = re.compile(r"requirements are unsatisfiable|No solution found", re.I)
+
+
+def _requirement(match: re.Match[str]) -> str:
+    return match.group("req") or match.group("req2") or ""
+
+
+def diagnose(
+    addon: str,
+    output: Sequence[str],
+    returncode: int,
+    offline: bool,
+    binary_only: bool,
+    versions: Callable[[str], str],
+) -> str:
+    """A message naming the add-on, the requirement, the cause and what to do.
+
+    ``versions(name)``: the versions of ``name`` that have a wheel for this
+    Python where uv looked ('1.16.0, 1.17.0' or 'none').
+    """
+    text = "\n".join(output)
+    tail = "\n".join(line for line in output[-12:] if line.strip())
+    for pattern, cause, todo in _CAUSES:
+        if pattern.search(text):
+            return message(addon, cause, todo, tail, "uv")
+    no_wheel = _NO_WHEEL.search(text)
+    no_version = _NO_VERSION.search(text)
+    match = no_wheel or no_version
+    if match:
+        req = _requirement(match)
+        name = re.split(r"[=<>!~;\[ ]", req, maxsplit=1)[0]
+        listed = versions(name)
+        if binary_only or no_wheel:
+            cause = (
+                f"no wheel of {in_words(req)} for {this_python()}; versions with wheels: {listed}"
+            )
+            todo = (
+                "pin a version that has a wheel for this Python (one add-on can pin per "
+                "Python with a marker: 'numpy==1.26.4; python_version < \"3.13\"'), or, with "
+                "a compiler set up, allow source builds explicitly (allow_source_builds=True)"
+            )
+            if offline:
+                todo = "add a fitting wheel to the wheel folder(s) given, or " + todo
+        elif listed != "none":
+            cause = f"no version of {req} matches; available: {listed}"
+            todo = "pick one of the available versions"
+        elif offline:
+            cause = f"{req} is not in the wheel folder(s) given and the index is not used"
+            todo = "add the wheel to the folder, or install with the package index"
+        else:
+            cause = f"no release of {req} was found for this Python and platform"
+            todo = "check the name and version on the package index"
+        return message(addon, cause, todo, tail, "uv")
+    if _UNSATISFIABLE.search(text):
+        return message(addon, *CONFLICT, tail, "uv")
+    if returncode < 0:
+        cause = f"uv was stopped by signal {-returncode}"
+        return message(addon, cause, "install again", tail, "uv")
+    return message(addon, f"uv failed (exit code {returncode})", "see uv's output", tail, "uv")
