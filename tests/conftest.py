@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -45,3 +46,15 @@ def owner_dir(tmp_path: Path):
     sys.path.insert(0, str(path))
     yield path
     sys.path.remove(str(path))
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 6 MB filesystem (tmpfs; CI runs as root like this machine)."""
+    if sys.platform != "linux":  # pragma: no cover - the Windows/macOS runners
+        pytest.skip("a small tmpfs needs Linux; WinError 112 is matched in test_pip_errors")
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], check=True)
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -32,6 +32,10 @@ UNREACHABLE = (
     "connect to the internet, or give find_links=[a folder with the wheels] and "
     "no_index=True to install offline",
 )
+DAMAGED = (
+    "a package file is damaged (not a valid wheel or archive)",
+    "get the original file again, or remove the damaged file from the wheel folder",
+)
 CONFLICT = ("the requirements conflict with each other", "relax one of the version pins")
 
 # (pattern in pip's output, cause, what to do); first match wins.

@@ -12,7 +12,10 @@ says "uv said". uv's wording, read off uv 0.13 (``NO_COLOR``, no terminal):
 * ``Request failed after 3 retries`` / ``Failed to fetch: <url>`` with ``tcp
   connect error``, ``dns error``;
 * ``Hash mismatch for `six==1.17.0``` with ``Expected:`` and ``Computed:``;
-* ``No space left on device (os error 28)``.
+* ``No space left on device (os error 28)``;
+* ``ZIP central directory entry ...``, ``has an invalid package format``: uv
+  reads a wheel's zip directory (for its metadata too: any wheel of a version
+  may stand for it in the resolution) before the whole file is hashed.
 
 uv does not list the versions that exist; ``versions`` (wheel_listing.py)
 looks them up where uv looked, so the message can name them as pip's does.
@@ -25,6 +28,7 @@ from collections.abc import Callable, Sequence
 
 from .pip_errors import (
     CONFLICT,
+    DAMAGED,
     DISK_FULL,
     HASH_MISMATCH,
     LONG_PATH,
@@ -44,6 +48,16 @@ _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
     (re.compile(r"File name too long|os error 36\b|os error 206", re.I), *LONG_PATH),
     (re.compile(r"Hash mismatch for", re.I), *HASH_MISMATCH),
     (re.compile(r"all requirements must have a hash", re.I), *UNHASHED),
+    # uv reads a wheel's zip directory before it has hashed the whole file (pip hashes
+    # first, so the same damage is a hash mismatch there)
+    (
+        re.compile(
+            r"invalid package format|Failed to read from zip file|ZIP central directory|"
+            r"not a valid zip|invalid zip",
+            re.I,
+        ),
+        *DAMAGED,
+    ),
     (
         re.compile(r"(is not|in)compatible with the current platform", re.I),
         *OTHER_PLATFORM,

@@ -350,18 +350,6 @@ def test_wheel_file_install_and_uninstall(manager: Manager, owner_dir: Path) -> 
     assert [e.name for e in manager.environments()] == ["six"]
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path):
-    """A real 6 MB filesystem (tmpfs; CI runs as root like this machine)."""
-    if sys.platform != "linux":  # pragma: no cover - the Windows/macOS runners
-        pytest.skip("a small tmpfs needs Linux; WinError 112 is matched in test_pip_errors")
-    mount_point = tmp_path / "small-disk"
-    mount_point.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], check=True)
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
-
-
 def test_disk_full_is_named_and_leaves_environment(small_disk: Path, owner_dir: Path) -> None:
     manager = Manager(small_disk / "root")
     _install_six(manager, owner_dir)

@@ -1,0 +1,685 @@
+"""Issue 20: uv as iienv's installer, with pip's guarantees and pip's result.
+
+Real uv (the binary of uv's own wheel from the package index, the file the
+per-platform extension zips carry, unpacked as iienv unpacks it), real wheels
+from the local wheelhouse, a real HTTP package index on this machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import http.server
+import importlib
+import importlib.metadata
+import os
+import shutil
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from iienv_addon.core import InstallError, Manager
+from iienv_addon.core.errors import InstallCancelledError, InvalidSettingError
+from iienv_addon.core.install_tools import InstallerSettings, search_uv
+from iienv_addon.core.installer import installed_versions
+from iienv_addon.core.pip_errors import this_python
+from iienv_addon.core.uv_tool import EXECUTABLE, find_uv, unpack
+from tests.helpers import (
+    WHEELHOUSE,
+    kill_hard,
+    process_gone,
+    script_executable,
+    tree_listing,
+    uv_wheel,
+    write_package,
+)
+from tests.unit.test_binary_only import _sdist
+from tests.versions import NEW_MSGPACK, NEW_NUMPY, OLD_NUMPY
+
+OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
+
+
+@pytest.fixture(scope="module")
+def uv_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("uv-bin")
+
+
+@pytest.fixture
+def settings(uv_dir: Path) -> InstallerSettings:
+    """uv only from the bundled wheel (never a uv on PATH), as the extension carries it."""
+    return InstallerSettings("uv", bundled_uv=(uv_wheel(),), unpack_to=uv_dir, search_path=False)
+
+
+@pytest.fixture
+def manager(tmp_path: Path, settings: InstallerSettings, wheelhouse: Path) -> Iterator[Manager]:
+    m = Manager(tmp_path / "root", installer=settings)
+    m.enable()
+    yield m
+    m.disable()
+
+
+@pytest.fixture
+def uv_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A cache of the test's own (UV_CACHE_DIR is a where-from variable iienv hands on)."""
+    cache = tmp_path / "uv-cache"
+    monkeypatch.setenv("UV_CACHE_DIR", str(cache))
+    return cache
+
+
+def _six(manager: Manager, owner_dir: Path, version: str = "1.16.0") -> Path:
+    write_package(owner_dir, "uv_six", "import six\nVERSION = six.__version__\n")
+    manager.create("six", owners=["uv_six"])
+    return manager.install("six", [f"six=={version}"], **OFFLINE)
+
+
+# ---- the installer that runs ------------------------------------------------------
+
+
+def test_uv_installs_and_says_so(manager: Manager, owner_dir: Path) -> None:
+    phases: list[tuple[str, str, float]] = []
+    write_package(owner_dir, "uv_np", "import numpy\nVERSION = numpy.__version__\n")
+    manager.create("np", owners=["uv_np"])
+    job = manager.start_install(
+        "np",
+        [f"numpy=={OLD_NUMPY}", "six==1.17.0"],
+        progress=lambda p: phases.append((p.phase, p.message, p.fraction)),
+        **OFFLINE,
+    )
+    assert job.installer.startswith("uv 0.13.9 (the bundled uv")
+    site = job.wait()
+    assert installed_versions(site) == {"numpy": OLD_NUMPY, "six": "1.17.0"}
+    assert importlib.import_module("uv_np").VERSION == OLD_NUMPY
+    names = [p[0] for p in phases]
+    assert names[0] == "preparing" and names[-1] == "done"
+    # progress read from uv's own lines ("Resolved 2 packages", "Installed 2 packages")
+    assert any(m.startswith("Resolved 2 packages") for _, m, _ in phases), phases
+    assert any(m.startswith("Installed 2 packages") for _, m, _ in phases), phases
+    fractions = [f for _, _, f in phases]
+    assert fractions == sorted(fractions)
+    assert not (site / ".lock").exists()  # uv's lock file of the --target dir
+
+
+def test_uv_is_never_a_hard_link_into_its_cache(
+    manager: Manager, owner_dir: Path, uv_cache: Path
+) -> None:
+    """Two environments with the same numpy and msgpack: files of their own, not uv's cache's.
+
+    The dynamic loader knows a loaded library by inode. With uv's default (hard
+    links from its cache) the second environment's ``dlopen`` returns the
+    first's handle, and Cython's module creation hands back the module object
+    it already made: the second add-on silently ran the first environment's
+    ``msgpack._cmsgpack`` and ``numpy.random._generator`` (their ``__file__``
+    in the first site; measured before ``--link-mode copy``).
+    """
+    sites = []
+    source = "import numpy, numpy.random, msgpack\nVERSION = numpy.__version__\n"
+    for name in ("one", "two"):
+        write_package(owner_dir, f"uv_{name}", source)
+        manager.create(name, owners=[f"uv_{name}"])
+        request = [f"numpy=={NEW_NUMPY}", f"msgpack=={NEW_MSGPACK}"]
+        sites.append(manager.install(name, request, **OFFLINE))
+    cached = {(p.stat().st_dev, p.stat().st_ino) for p in uv_cache.rglob("*") if p.is_file()}
+    assert cached, "uv's cache is where the test put it"
+    for site in sites:
+        inodes = {(p.stat().st_dev, p.stat().st_ino) for p in site.rglob("*") if p.is_file()}
+        assert not inodes & cached, f"{site} shares files with uv's cache"
+    assert importlib.import_module("uv_one").VERSION == NEW_NUMPY
+    assert importlib.import_module("uv_two").VERSION == NEW_NUMPY  # its own copy, loaded
+    for owner, site in (("uv_one", sites[0]), ("uv_two", sites[1])):
+        module = sys.modules[owner]
+        for compiled in (module.msgpack._cmsgpack, module.numpy.random._generator):
+            assert Path(compiled.__file__).is_relative_to(site), (owner, compiled.__file__)
+    one, two = sys.modules["uv_one"].numpy, sys.modules["uv_two"].numpy
+    assert one.random._generator.Generator is not two.random._generator.Generator
+    assert int(two.arange(4).sum()) == 6 and int(one.arange(5).sum()) == 10
+
+
+def test_auto_uses_pip_where_there_is_no_uv(tmp_path: Path, owner_dir: Path) -> None:
+    nothing = InstallerSettings("auto", search_path=False)
+    manager = Manager(tmp_path / "root", installer=nothing)
+    manager.create("six", owners=["auto_six"])
+    job = manager.start_install("six", ["six==1.17.0"], **OFFLINE)
+    assert job.installer == "pip"
+    assert (job.wait() / "six-1.17.0.dist-info" / "INSTALLER").read_text().strip() == "pip"
+
+
+def test_uv_chosen_but_missing_is_a_clear_error(tmp_path: Path) -> None:
+    settings = InstallerSettings(
+        "uv", uv_path=str(tmp_path / "no-such-uv"), bundled_uv=(), search_path=False
+    )
+    manager = Manager(tmp_path / "root", installer=settings)
+    manager.create("six", owners=["missing_uv_six"])
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("six", ["six==1.17.0"], **OFFLINE)
+    message = str(info.value)
+    assert "installer 'uv' was chosen but no usable uv was found" in message
+    assert f"the configured uv {tmp_path / 'no-such-uv'} does not exist" in message
+    assert "'auto' or 'pip'" in message
+    assert tree_listing(manager.root) == before
+    with pytest.raises(InvalidSettingError, match="'npm' is not one of 'auto', 'uv', 'pip'"):
+        manager.install("six", ["six==1.17.0"], installer="npm", **OFFLINE)
+    assert tree_listing(manager.root) == before
+    # the argument overrides the setting for one install
+    site = manager.install("six", ["six==1.17.0"], installer="pip", **OFFLINE)
+    assert installed_versions(site) == {"six": "1.17.0"}
+
+
+OLD_UV = """
+import sys
+print("uv 0.4.30 (x86_64-unknown-linux-gnu)")
+"""
+
+NOT_UV = """
+print("Python 3.11.7")
+"""
+
+
+def test_too_old_or_not_uv_is_passed_over_with_the_reason(tmp_path: Path) -> None:
+    old = script_executable(tmp_path / "old-uv", OLD_UV)
+    search = find_uv(configured=old, search_path=False)
+    assert search.found is None
+    assert f"the configured uv {old} is uv 0.4.30; iienv needs 0.13.0 or newer" in search.reasons()
+    other = script_executable(tmp_path / "python-uv", NOT_UV)
+    search = find_uv(configured=other, bundled=[uv_wheel()], unpack_to=tmp_path / "u")
+    assert "is not uv (it printed 'Python 3.11.7')" in search.reasons()
+    assert search.found is not None and search.found.origin.startswith("the bundled uv")
+
+
+def test_auto_falls_back_to_pip_when_uv_cannot_start(tmp_path: Path, uv_dir: Path) -> None:
+    """A uv that passed the probe but cannot be executed any more (a noexec profile)."""
+    copy = tmp_path / "bin" / EXECUTABLE
+    copy.parent.mkdir()
+    shutil.copy(unpack(uv_wheel(), uv_dir), copy)
+    settings = InstallerSettings("auto", uv_path=str(copy), search_path=False)
+    assert search_uv(settings).found is not None
+    copy.chmod(0o644)  # found, then not executable
+    manager = Manager(tmp_path / "root", installer=settings)
+    manager.create("six", owners=["fallback_six"])
+    job = manager.start_install("six", ["six==1.17.0"], **OFFLINE)
+    site = job.wait()
+    assert job.installer == "pip"
+    assert any("could not start" in line for line in job.output), job.output
+    assert installed_versions(site) == {"six": "1.17.0"}
+    # "uv" itself does not fall back: the error says what failed
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError, match=r"could not start uv 0\.13\.9 .*Permission denied"):
+        manager.install("six", ["six==1.16.0"], installer="uv", **OFFLINE)
+    assert tree_listing(manager.root) == before
+    # and a fresh look says why that uv is no use
+    search = find_uv(configured=str(copy), search_path=False)
+    assert search.found is None and "does not run" in search.reasons()
+
+
+def test_bundled_uv_is_unpacked_once_and_checked(tmp_path: Path) -> None:
+    wheel = uv_wheel()
+    first = unpack(wheel, tmp_path / "u")
+    assert os.access(first, os.X_OK)
+    stamp = first.stat().st_mtime_ns
+    assert unpack(wheel, tmp_path / "u") == first and first.stat().st_mtime_ns == stamp
+    # a damaged binary (same size) is replaced by the wheel's
+    data = bytearray(first.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    first.write_bytes(bytes(data))
+    again = unpack(wheel, tmp_path / "u")
+    assert hashlib.sha256(again.read_bytes()).digest() != hashlib.sha256(data).digest()
+    # several Blenders unpacking at once: one good file, no temporary left
+    results: list[Path] = []
+    shutil.rmtree(tmp_path / "u")
+    threads = [
+        threading.Thread(target=lambda: results.append(unpack(wheel, tmp_path / "u")))
+        for _ in range(4)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(results)) == 1 and [p.name for p in results[0].parent.iterdir()] == [EXECUTABLE]
+
+
+def test_a_changed_bundled_wheel_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    source = uv_wheel()
+    changed = tmp_path / source.name
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(changed, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.endswith(f"/scripts/{EXECUTABLE}"):
+                data = data[:-1] + bytes([data[-1] ^ 1])
+            dst.writestr(item, data)
+    search = find_uv(bundled=[changed], unpack_to=tmp_path / "u", search_path=False)
+    assert search.found is None
+    assert "does not match the hash in the wheel's RECORD" in search.reasons()
+    assert not list((tmp_path / "u").rglob(EXECUTABLE))
+
+
+# ---- pip's errors, from uv ---------------------------------------------------------
+
+
+def test_no_such_version(manager: Manager, owner_dir: Path) -> None:
+    site = _six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("six", ["six==9.9.9"], **OFFLINE)
+    message = str(info.value)
+    assert "'six'" in message and "no wheel of six 9.9.9 for Python" in message
+    assert "versions with wheels: 1.16.0, 1.17.0" in message and "unchanged" in message
+    assert "--- uv said ---" in message and "no version of six==9.9.9" in message
+    assert tree_listing(manager.root) == before
+    assert manager.get("six").site_dir == site
+
+
+def test_no_wheel_for_this_python(
+    manager: Manager, tmp_path: Path, settings: InstallerSettings
+) -> None:
+    """The folder of test_binary_only: a cp39 wheel, an sdist whose build would mark a file."""
+    folder, marker = tmp_path / "links", tmp_path / "built.txt"
+    folder.mkdir()
+    # a real (tiny) wheel: uv reads the metadata of any wheel of a version, fitting or not
+    _wheel(folder / "numpy-1.26.4-cp39-cp39-manylinux_2_17_x86_64.whl", "numpy", "1.26.4", {})
+    _sdist(folder, "numpy", "1.26.4", marker)
+    shutil.copy(next(WHEELHOUSE.glob(f"numpy-{NEW_NUMPY}-*.whl")), folder)
+    manager.create("pinned", owners=["uv_pinned"])
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("pinned", ["numpy==1.26.4"], find_links=[folder], no_index=True)
+    message = str(info.value)
+    expected = f"no wheel of numpy 1.26.4 for {this_python()}; versions with wheels: {NEW_NUMPY}"
+    assert expected in message, message
+    assert "allow_source_builds=True" in message and "'pinned'" in message
+    assert not marker.exists(), "uv started a source build"
+    assert tree_listing(manager.root) == before
+    # the opt-in reaches uv: the build starts (and fails: no compiler, by design)
+    with pytest.raises(InstallError):
+        manager.install(
+            "pinned", ["numpy==1.26.4"], find_links=[folder], no_index=True,
+            allow_source_builds=True,
+        )  # fmt: skip
+    assert marker.read_text() == "a build started"
+    assert tree_listing(manager.root) == before
+
+
+def test_index_unreachable(
+    manager: Manager, monkeypatch: pytest.MonkeyPatch, owner_dir: Path
+) -> None:
+    """The user's index setting (here pip's, handed to uv) points at a closed port."""
+    manager.create("net", owners=["uv_net"])
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("net", ["six==1.16.0"])
+    message = str(info.value)
+    assert "could not be reached" in message and "find_links" in message
+    assert "127.0.0.1:9" in message  # uv's own words name the index
+    assert tree_listing(manager.root) == before
+
+
+def _wheel(path: Path, name: str, version: str, files: dict[str, bytes]) -> Path:
+    """A valid wheel file (zip, dist-info, RECORD) holding ``files``."""
+    import base64
+    import zipfile
+
+    info = f"{name}-{version}.dist-info"
+    files = {
+        **files,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: "
+        + path.name.removesuffix(".whl").split("-", 2)[2].encode()
+        + b"\n",
+    }
+    rows = []
+    for rel, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        rows.append(f"{rel},sha256={digest},{len(data)}\n")
+    files[f"{info}/RECORD"] = ("".join(rows) + f"{info}/RECORD,,\n").encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for rel, data in files.items():
+            zf.writestr(rel, data)
+    return path
+
+
+def test_hash_mismatch(manager: Manager, tmp_path: Path, owner_dir: Path) -> None:
+    """A wheel changed after the lock was made: a valid wheel of other bytes, and a damaged one."""
+    _six(manager, owner_dir)
+    wheel = WHEELHOUSE / "six-1.17.0-py2.py3-none-any.whl"
+    lock = tmp_path / "iienv.lock"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    lock.write_text(f"six==1.17.0 \\\n    --hash=sha256:{digest}\n")
+    good = manager.install("six", lock_file=lock, **OFFLINE)
+    assert installed_versions(good) == {"six": "1.17.0"}
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    _wheel(changed / wheel.name, "six", "1.17.0", {"six.py": b"print('not six')\n"})
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("six", lock_file=lock, find_links=[changed], no_index=True)
+    assert "does not match the hash" in str(info.value)
+    assert "Hash mismatch for `six==1.17.0`" in str(info.value)
+    assert tree_listing(manager.root) == before
+    # damage in the zip directory: uv reads it before the file's hash is complete
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    data = bytearray(wheel.read_bytes())
+    data[-100] ^= 0xFF
+    (damaged / wheel.name).write_bytes(bytes(data))
+    with pytest.raises(InstallError) as info:
+        manager.install("six", lock_file=lock, find_links=[damaged], no_index=True)
+    assert "a package file is damaged" in str(info.value), info.value
+    assert tree_listing(manager.root) == before
+
+
+def test_conflicting_requirements(manager: Manager, owner_dir: Path) -> None:
+    _six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        # metaprobe 2.0 depends on six 1.17.0
+        manager.install("six", ["metaprobe==2.0", "six==1.16.0"], **OFFLINE)
+    assert "the requirements conflict with each other" in str(info.value)
+    assert tree_listing(manager.root) == before
+
+
+def test_disk_full(small_disk: Path, owner_dir: Path, settings: InstallerSettings) -> None:
+    manager = Manager(small_disk / "root", installer=settings)
+    _six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("six", [f"numpy=={OLD_NUMPY}"], **OFFLINE)
+    assert "the disk is full" in str(info.value) and "'six'" in str(info.value)
+    assert "No space left on device" in str(info.value)  # uv's words in the tail
+    assert tree_listing(manager.root) == before
+
+
+def test_killed_uv_leaves_previous_generation(manager: Manager, owner_dir: Path) -> None:
+    site = _six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    job = manager.start_install("six", [f"numpy=={OLD_NUMPY}", "six==1.17.0"], **OFFLINE)
+    assert job.pid is not None
+    kill_hard(job.pid)
+    with pytest.raises(InstallError, match="uv was stopped by signal 9"):
+        job.wait()
+    assert tree_listing(manager.root) == before
+    assert manager.get("six").site_dir == site
+    assert importlib.import_module("uv_six").VERSION == "1.16.0"
+
+
+HANGING_BACKEND = """
+import subprocess, sys, time
+from pathlib import Path
+
+def _build(*args, **kwargs):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    Path({pid_file!r}).write_text(str(child.pid))
+    time.sleep(300)
+
+get_requires_for_build_wheel = prepare_metadata_for_build_wheel = build_wheel = _build
+"""
+
+
+def test_cancel_ends_uvs_whole_process_tree(
+    manager: Manager, tmp_path: Path, owner_dir: Path
+) -> None:
+    """A real source build under uv: uv -> build backend (Python) -> its child; all end."""
+    _six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    folder, pid_file = tmp_path / "links", tmp_path / "grandchild.pid"
+    folder.mkdir()
+    sdist = _sdist(folder, "slowbuild", "1.0", tmp_path / "unused")
+    _rewrite_backend(sdist, HANGING_BACKEND.format(pid_file=str(pid_file)))
+    phases: list[str] = []
+    job = manager.start_install(
+        "six", ["slowbuild==1.0"], find_links=[folder], no_index=True,
+        allow_source_builds=True, progress=lambda p: phases.append(p.phase),
+    )  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not (pid_file.is_file() and pid_file.read_text()):
+        job.poll()
+        assert time.monotonic() < deadline, job.output
+        time.sleep(0.05)
+    grandchild = int(pid_file.read_text())
+    job.cancel()
+    with pytest.raises(InstallCancelledError, match="cancelled"):
+        job.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while not process_gone(grandchild) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert process_gone(grandchild), "the build backend's child outlived the cancel"
+    assert phases[-1] == "cancelled"
+    assert tree_listing(manager.root) == before
+
+
+def _rewrite_backend(sdist: Path, backend: str) -> None:
+    import io
+    import tarfile
+
+    with tarfile.open(sdist) as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar.getmembers()]  # type: ignore[union-attr]
+    with tarfile.open(sdist, "w:gz") as tar:
+        for member, data in members:
+            if member.name.endswith("backend.py"):
+                data = backend.encode()
+                member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+
+
+# ---- where packages come from ---------------------------------------------------------
+
+
+def test_the_users_uv_configuration_cannot_send_packages_elsewhere(
+    manager: Manager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A uv.toml and UV_* variables meant for the user's projects change nothing.
+
+    The same request as test_installer's pip.conf test; where packages come
+    from (pip's find-links and no-index in the user's pip.conf) reaches uv.
+    """
+    constraints = tmp_path / "constraints.txt"
+    constraints.write_text("six==1.16.0\n", encoding="utf-8")
+    uv_toml = tmp_path / "xdg" / "uv" / "uv.toml"
+    uv_toml.parent.mkdir(parents=True)
+    uv_toml.write_text(
+        f'[pip]\nno-deps = true\nconstraint = ["{constraints}"]\ntarget = "{tmp_path}/t"\n',
+        encoding="utf-8",
+    )
+    pip_conf = tmp_path / "xdg" / "pip" / "pip.conf"
+    pip_conf.parent.mkdir(parents=True)
+    pip_conf.write_text(f"[global]\nfind-links = {WHEELHOUSE}\nno-index = true\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    monkeypatch.setenv("UV_NO_DEPS", "1")
+    monkeypatch.setenv("UV_CONSTRAINT", str(constraints))
+    monkeypatch.setenv("UV_LINK_MODE", "hardlink")
+    monkeypatch.setenv("UV_SYSTEM_PYTHON", "1")
+    monkeypatch.setenv("VIRTUAL_ENV", str(tmp_path / "some-venv"))
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "elsewhere"))
+    manager.create("cfg", owners=["uv_cfg"])
+    site = manager.install("cfg", ["metaprobe==2.0"], **OFFLINE)  # depends on six 1.17.0
+    assert installed_versions(site) == {"metaprobe": "2.0", "six": "1.17.0"}
+    assert not (tmp_path / "t").exists()
+    assert all(p.stat().st_nlink == 1 for p in site.rglob("*.py"))  # not UV_LINK_MODE's links
+    site = manager.install("cfg", ["metaprobe==1.0"])  # only pip.conf says where
+    assert installed_versions(site) == {"metaprobe": "1.0", "six": "1.16.0"}
+
+
+class _Index(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[object]:
+    """``serve(name, wheels)``: a PEP 503 package index over HTTP on this machine; its URL."""
+    servers: list[http.server.ThreadingHTTPServer] = []
+
+    def start(label: str, wheels: list[Path]) -> str:
+        server = _serve_index(tmp_path / label, wheels)
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/simple"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def index(serve: object) -> str:
+    """An index with every six and numpy of the wheelhouse."""
+    wheels = [*WHEELHOUSE.glob("six-*.whl"), *WHEELHOUSE.glob("numpy-*.whl")]
+    return serve("index", wheels)  # type: ignore[operator,no-any-return]
+
+
+def _serve_index(root: Path, wheels: list[Path]) -> http.server.ThreadingHTTPServer:
+    (root / "files").mkdir(parents=True)
+    for wheel in wheels:
+        shutil.copy(wheel, root / "files")
+    for name in {w.name.split("-")[0] for w in wheels}:
+        page = root / "simple" / name / "index.html"
+        page.parent.mkdir(parents=True)
+        links = "".join(
+            f'<a href="../../files/{w.name}#sha256={hashlib.sha256(w.read_bytes()).hexdigest()}">'
+            f"{w.name}</a>\n"
+            for w in wheels
+            if w.name.startswith(f"{name}-")
+        )
+        page.write_text(f"<!DOCTYPE html><html><body>{links}</body></html>")
+    handler = lambda *a, **k: _Index(*a, directory=str(root), **k)  # noqa: E731
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def test_install_from_an_index_over_http(
+    manager: Manager, index: str, monkeypatch: pytest.MonkeyPatch, owner_dir: Path
+) -> None:
+    """Online: the index the user set for pip, over HTTP; the error lists the index's versions."""
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", index)
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    write_package(owner_dir, "uv_online", "import six\nVERSION = six.__version__\n")
+    manager.create("online", owners=["uv_online"])
+    site = manager.install("online", ["six==1.16.0"])
+    assert installed_versions(site) == {"six": "1.16.0"}
+    assert importlib.import_module("uv_online").VERSION == "1.16.0"
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        manager.install("online", ["numpy==1.0.0"])
+    versions = sorted(
+        {w.name.split("-")[1] for w in WHEELHOUSE.glob("numpy-*.whl")},
+        key=lambda v: tuple(int(x) for x in v.split(".")),
+    )
+    assert f"versions with wheels: {', '.join(versions)}" in str(info.value)
+    assert tree_listing(manager.root) == before
+
+
+# ---- the same result as pip -----------------------------------------------------------
+
+
+def test_the_best_version_across_indexes_as_pip_chooses(
+    manager: Manager, serve: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The main index has six 1.17.0, an extra one 1.16.0: pip takes the best of both.
+
+    uv's own default would stop at the first index that knows six — and uv asks
+    extra indexes first — so it would install 1.16.0.
+    """
+    main = serve("main", [WHEELHOUSE / "six-1.17.0-py2.py3-none-any.whl"])  # type: ignore[operator]
+    extra = serve("extra", [WHEELHOUSE / "six-1.16.0-py2.py3-none-any.whl"])  # type: ignore[operator]
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", main)
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", extra)
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    manager.create("best", owners=["uv_best"])
+    by_pip = installed_versions(manager.install("best", ["six"], installer="pip"))
+    assert by_pip == {"six": "1.17.0"}
+    assert installed_versions(manager.install("best", ["six"])) == {"six": "1.17.0"}
+
+
+REQUEST = [f"numpy=={OLD_NUMPY}", "metaprobe==2.0", "tqdm==4.67.1"]
+# h5py bundles libraries whose names iienv changes at install (sonames.py)
+H5PY = "h5py==3.12.1" if sys.version_info >= (3, 13) else "h5py==3.11.0"
+
+
+def _record(site: Path) -> dict[str, set[tuple[str, str, str]]]:
+    """Each distribution's RECORD rows, without what differs between installers by design.
+
+    pip compiles and records ``.pyc``; each installer writes its name in
+    INSTALLER and its own script launchers; uv adds ``uv_cache.json``; pip
+    writes REQUESTED for the distributions asked for, uv for all (compared
+    apart, below).
+    """
+    out: dict[str, set[tuple[str, str, str]]] = {}
+    for record in sorted(site.glob("*.dist-info/RECORD")):
+        dist = record.parent.name
+        rows = set()
+        with open(record, newline="", encoding="utf-8") as f:
+            for row in csv.reader(f):
+                path, digest, size = [*row, "", ""][:3]
+                name = path.rsplit("/", 1)[-1]
+                if path.endswith(".pyc") or name in {"RECORD", "INSTALLER", "uv_cache.json"}:
+                    continue
+                if name == "REQUESTED":
+                    continue  # pip compiles and records .pyc; the installer's own files
+                if path.startswith(("../../bin/", "bin/")):
+                    # scripts: each installer writes its own launcher (another text, same place)
+                    rows.add(("bin/" + name, "script", ""))
+                    continue
+                rows.add((path, digest, size))
+        out[dist] = rows
+    return out
+
+
+def _metadata(site: Path) -> dict[str, object]:
+    out: dict[str, object] = {}
+    for dist in importlib.metadata.distributions(path=[str(site)]):
+        files = sorted(
+            str(f) for f in dist.files or () if not str(f).endswith(".pyc")
+            and f.name not in {"INSTALLER", "uv_cache.json", "REQUESTED"}
+            and "bin/" not in str(f)
+        )  # fmt: skip
+        out[dist.metadata["Name"]] = {
+            "version": dist.version,
+            "requires": dist.requires,
+            "entry_points": sorted((e.group, e.name, e.value) for e in dist.entry_points),
+            "files": files,
+            "summary": dist.metadata.get("Summary"),
+        }
+    return out
+
+
+def test_uv_and_pip_install_the_same_distributions_and_files(
+    tmp_path: Path, settings: InstallerSettings
+) -> None:
+    manager = Manager(tmp_path / "root", installer=settings)
+    manager.create("by-uv", owners=["same_uv"])
+    manager.create("by-pip", owners=["same_pip"])
+    request = [*REQUEST, H5PY]
+    by_uv = manager.install("by-uv", request, **OFFLINE)
+    by_pip = manager.install("by-pip", request, installer="pip", **OFFLINE)
+    assert installed_versions(by_uv) == installed_versions(by_pip)
+    assert len(installed_versions(by_uv)) >= 5
+    uv_rows, pip_rows = _record(by_uv), _record(by_pip)
+    assert uv_rows.keys() == pip_rows.keys()
+    for dist in uv_rows:
+        assert uv_rows[dist] == pip_rows[dist], dist
+    assert sum(len(r) for r in uv_rows.values()) > 500  # (1054 rows on Python 3.11)
+    assert (by_uv / "bin" / "tqdm").is_file() and (by_pip / "bin" / "tqdm").is_file()
+    for site, installer in ((by_uv, "uv"), (by_pip, "pip")):
+        marks = {p.read_text().strip() for p in site.glob("*.dist-info/INSTALLER")}
+        assert marks == {installer}
+    asked = {"numpy", "metaprobe", "tqdm", "h5py"}
+    requested = {p.parent.name.split("-")[0] for p in by_pip.glob("*.dist-info/REQUESTED")}
+    assert requested == asked
+    requested = {p.parent.name.split("-")[0] for p in by_uv.glob("*.dist-info/REQUESTED")}
+    assert requested == set(installed_versions(by_uv)) > asked  # (uv: every distribution)
+    assert _metadata(by_uv) == _metadata(by_pip)
+    # the files on disk are what RECORD says, in both (bundled libraries renamed alike)
+    for name in ("by-uv", "by-pip"):
+        report = manager.verify(name)
+        assert report.problems == [], report.problems
