@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
+from . import installer_choice
 from .core import Environment, IienvError, Manager
 from .core.errors import DamagedStateError, InstallError, UnknownEnvironmentError
 from .core.installer import InstallJob, ProgressCallback, installed_versions, verify
@@ -92,13 +93,15 @@ def ensure_env(
     no_index: bool = False,
     lock_file: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
+    installer: str | None = None,
 ) -> EnvInfo:
     """Create ``addon``'s environment if needed and install only what is missing.
 
     Without ``requirements`` (and wheels) the add-on's declaration is used. If
     another Blender on the same profile is installing it right now, waits for
-    that install and uses it. Returns the environment's info; raises
-    InstallError / InvalidRequirementError.
+    that install and uses it. ``installer``: "auto", "uv" or "pip" for this
+    call (default: the Preferences' setting). Returns the environment's info;
+    raises InstallError / InvalidRequirementError.
     """
     rt = runtime()
     env, args, request = _validated_request(
@@ -107,7 +110,7 @@ def ensure_env(
     if installed_versions(env.site_dir) and verify(env.site_dir, request) is None:
         return info(addon)
     # (another Blender on this profile may be installing it right now: wait, use its install)
-    rt.manager.ensure(env, progress=progress, **args)  # type: ignore[arg-type]
+    rt.manager.ensure(env, progress=progress, installer=installer, **args)  # type: ignore[arg-type]
     rt.failures.pop(addon, None)
     return info(addon)
 
@@ -120,13 +123,17 @@ def install(
     no_index: bool = False,
     lock_file: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
+    installer: str | None = None,
 ) -> EnvInfo:
     """(Re)install ``addon``'s environment into a new generation, blocking until done.
 
     Without requirements: what the add-on declared, else what it was installed
     from last time (Update). Loaded modules keep running until purge/reload.
+    ``installer``: "auto", "uv" or "pip" (default: the Preferences' setting).
     """
-    job = start_install(addon, requirements, wheels, find_links, no_index, lock_file, progress)
+    job = start_install(
+        addon, requirements, wheels, find_links, no_index, lock_file, progress, installer
+    )
     rt = runtime()
     try:
         job.wait()
@@ -147,8 +154,12 @@ def start_install(
     no_index: bool = False,
     lock_file: str | os.PathLike[str] | None = None,
     progress: ProgressCallback | None = None,
+    installer: str | None = None,
 ) -> InstallJob:
-    """Start an install without blocking; ``poll_jobs()`` (a timer) finishes it."""
+    """Start an install without blocking; ``poll_jobs()`` (a timer) finishes it.
+
+    ``job.installer`` says which program runs ('uv 0.13.9 (the bundled uv ...)', 'pip').
+    """
     rt = runtime()
     running = rt.jobs.get(addon)
     if running is not None and not running.done:
@@ -158,10 +169,31 @@ def start_install(
     env, args, _request = _validated_request(
         rt, addon, requirements, wheels, find_links, no_index, lock_file
     )
-    job = rt.manager.start_install(env, progress=progress, **args)  # type: ignore[arg-type]
+    job = rt.manager.start_install(
+        env,
+        progress=progress,
+        installer=installer,
+        **args,  # type: ignore[arg-type]
+    )
     rt.jobs[addon] = job
     rt.failures.pop(addon, None)
     return job
+
+
+def configure_installer(installer: str = "auto", uv_path: str = "") -> str:
+    """Choose the installer for every later install: "auto" (uv where found, else pip),
+    "uv" or "pip"; ``uv_path`` a uv executable to prefer. Returns what will run.
+
+    The Preferences call this when their settings change; a script may too.
+    """
+    rt = runtime()
+    rt.manager.installer_settings = installer_choice.settings(installer, uv_path, rt.manager.root)
+    return installer_description()
+
+
+def installer_description() -> str:
+    """Which installer runs now, in words (the Preferences show it)."""
+    return installer_choice.describe(runtime().manager.installer_settings)
 
 
 def cancel(addon: str) -> bool:

@@ -58,6 +58,12 @@ def parser() -> argparse.ArgumentParser:
     )
     install.add_argument("--from", dest="folder", metavar="DIR", help="an export folder")
     install.add_argument("--force", action="store_true", help="install again even if installed")
+    install.add_argument(
+        "--installer",
+        choices=("auto", "uv", "pip"),
+        help="the program that installs (default: the Preferences' setting, Automatic: uv "
+        "where one is found, else pip)",
+    )
     export = command("export", "a lock file and the wheels of each environment, into DIR")
     export.add_argument("--to", dest="folder", metavar="DIR", required=True)
     verify = command("verify", "installed files against pip's RECORD (and an export's lock)")
@@ -148,11 +154,14 @@ def _list(args: argparse.Namespace, addons: list[str]) -> tuple[dict[str, Any], 
 def _install(args: argparse.Namespace, addons: list[str]) -> tuple[dict[str, Any], bool]:
     def work(addon: str) -> dict[str, Any]:
         progress = _progress(addon)
+        chosen = args.installer
         if args.folder:
-            return _info(farm.install_from(addon, args.folder, progress, force=args.force))
+            return _info(
+                farm.install_from(addon, args.folder, progress, force=args.force, installer=chosen)
+            )
         if args.force:
-            return _info(api.install(addon, progress=progress))
-        return _info(api.ensure_env(addon, progress=progress))
+            return _info(api.install(addon, progress=progress, installer=chosen))
+        return _info(api.ensure_env(addon, progress=progress, installer=chosen))
 
     return _each(addons, work)
 

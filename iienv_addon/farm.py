@@ -33,6 +33,7 @@ def install_from(
     folder: str | os.PathLike[str],
     progress: api.ProgressCallback | None = None,
     force: bool = False,
+    installer: str | None = None,
 ) -> api.EnvInfo:
     """Install ``addon``'s environment from an export folder alone: no index, each wheel
     checked against the lock's hash; the environment is unchanged if anything fails.
@@ -40,6 +41,7 @@ def install_from(
     Nothing is installed if the environment already holds exactly what the lock
     pins (``force`` reinstalls); if another worker on the same profile is
     installing it right now, this waits for it and uses its install.
+    ``installer``: "auto", "uv" or "pip" (default: the Preferences' setting).
     """
     lock = lock_path(Path(folder), addon)
     if not lock.is_file():
@@ -49,7 +51,15 @@ def install_from(
         )
     wheels = [Path(folder) / WHEELS]
     install = api.install if force else api.ensure_env
-    return install(addon, (), find_links=wheels, no_index=True, lock_file=lock, progress=progress)
+    return install(
+        addon,
+        (),
+        find_links=wheels,
+        no_index=True,
+        lock_file=lock,
+        progress=progress,
+        installer=installer,
+    )
 
 
 def verify(addon: str, folder: str | os.PathLike[str] | None = None) -> IntegrityReport:

@@ -8,7 +8,7 @@ from pathlib import Path
 import addon_utils
 import bpy
 
-from . import api, cli, operators, preferences
+from . import api, cli, installer_choice, operators, preferences
 from .core import Environment, IienvError, Manager
 from .core.caller import MARKER
 from .declarations import read_declaration, scan
@@ -24,7 +24,8 @@ def register(package: str, package_module: object) -> None:
     global _manager
     for cls in _CLASSES:
         bpy.utils.register_class(cls)
-    _manager = Manager(environments_root(package))
+    root = environments_root(package)
+    _manager = Manager(root, installer=_installer_settings(package, root))
     _manager.enable()
     runtime = api.start(_manager, BlenderHost())
     if package != "iienv":
@@ -42,6 +43,16 @@ def register(package: str, package_module: object) -> None:
     _repos_handler().append(_on_repos_changed)
     _follow_extensions_refresh()
     _register_cli()
+
+
+def _installer_settings(package: str, root: Path) -> installer_choice.InstallerSettings:
+    """The saved Preferences' installer choice (Automatic when there is none yet)."""
+    preferences = bpy.context.preferences
+    addon = preferences.addons.get(package) if preferences is not None else None
+    prefs = getattr(addon, "preferences", None)
+    choice = getattr(prefs, "installer", "AUTO")
+    uv_path = getattr(prefs, "uv_path", "")
+    return installer_choice.settings(str(choice), str(uv_path), root)
 
 
 _cli_handle: object = None

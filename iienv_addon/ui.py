@@ -25,6 +25,16 @@ def human_size(num_bytes: int) -> str:
     return f"{size:.1f} GB"
 
 
+def draw_installer(layout: Any, prefs: Any, running: str) -> None:
+    """The installer setting (uv or pip) and what it gives on this machine now."""
+    box = layout.box()
+    row = box.row()
+    row.prop(prefs, "installer")
+    row.prop(prefs, "uv_path")
+    for line in _wrap(f"Installs with: {running}", 110)[:3]:
+        box.label(text=line)
+
+
 def draw_preferences(layout: Any, infos: list[EnvInfo], problems: dict[str, str]) -> None:
     """Draw into a Blender UILayout (or anything with the same methods)."""
     col = layout.column()

@@ -1,7 +1,15 @@
 """Build iienv's two installable zips (and the example add-ons as extensions).
 
 * ``dist/iienv-<version>.zip``: the Blender 4.2+ extension, validated and built by
-  Blender's own ``blender_ext.py`` (shipped inside the bpy package).
+  Blender's own ``blender_ext.py`` (shipped inside the bpy package); no uv in it:
+  it installs with a uv on PATH or configured, else pip.
+* ``dist/iienv-<version>-<platform>.zip`` (``linux_x64``, ``windows_x64``, ...): the
+  same extension for one platform, carrying uv's wheel for it in ``uv/`` and
+  ``platforms = [...]`` in its manifest (the names ``--split-platforms`` gives).
+  Not ``--split-platforms`` itself: it splits the manifest's ``wheels``, and
+  Blender extracts those into the site-packages every extension shares, which
+  would put an importable ``uv`` package there. iienv only needs the binary
+  (installer_choice.py).
 * ``dist/iienv-legacy-<version>.zip``: the legacy add-on, a zip whose folder is
   ``iienv`` (Preferences > Add-ons > Install from Disk, or unzip into scripts/addons).
 * ``--examples``: the example add-ons as extensions too, their ``[iienv]`` table
@@ -13,6 +21,7 @@ Run with the interpreter that has bpy (``make build`` does).
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import subprocess
 import sys
@@ -35,22 +44,59 @@ def blender_ext() -> Path:
     return path
 
 
-def build_extension(source: Path, manifest: Path, out: Path, tool: Path) -> Path:
+# Blender's platform names -> the platform tag of uv's wheel for it (scripts/fetch_uv.sh)
+UV_PLATFORMS = {
+    "linux-x64": "manylinux_2_17_x86_64",
+    "linux-arm64": "manylinux_2_17_aarch64",
+    "macos-x64": "macosx_10_12_x86_64",
+    "macos-arm64": "macosx_11_0_arm64",
+    "windows-x64": "win_amd64",
+    "windows-arm64": "win_arm64",
+}
+
+
+def build_extension(
+    source: Path,
+    manifest: Path,
+    out: Path,
+    tool: Path,
+    platform: str | None = None,
+    uv_wheel: Path | None = None,
+) -> Path:
+    data = tomllib.loads(manifest.read_text())
+    name = f"{data['id']}-{data['version']}"
+    target = out / (f"{name}-{platform.replace('-', '_')}.zip" if platform else f"{name}.zip")
     with tempfile.TemporaryDirectory() as tmp:
         stage = Path(tmp) / "src"
         shutil.copytree(source, stage, ignore=IGNORE)
-        shutil.copy(manifest, stage / "blender_manifest.toml")
+        text = manifest.read_text()
+        if platform:  # after blender_version_min: a top-level key, before any table
+            line = rf'\1\nplatforms = ["{platform}"]'
+            text = re.sub(r"(?m)^(blender_version_min = .*)$", line, text)
+        (stage / "blender_manifest.toml").write_text(text)
+        if uv_wheel is not None:
+            (stage / "uv").mkdir()
+            shutil.copy(uv_wheel, stage / "uv" / uv_wheel.name)
         for command in (
             ["validate", str(stage)],
-            ["build", "--source-dir", str(stage), "--output-dir", str(out)],
+            ["build", "--source-dir", str(stage), "--output-filepath", str(target)],
         ):
             proc = subprocess.run(
                 [sys.executable, str(tool), *command], capture_output=True, text=True, check=False
             )
             if proc.returncode != 0:
                 sys.exit(f"build: blender_ext.py {command[0]} failed:\n{proc.stdout}{proc.stderr}")
-    data = tomllib.loads(manifest.read_text())
-    return out / f"{data['id']}-{data['version']}.zip"
+    return target
+
+
+def uv_wheels(folder: Path) -> dict[str, Path]:
+    """Blender platform -> uv's wheel for it, of those in ``folder``."""
+    found: dict[str, Path] = {}
+    for platform, tag in UV_PLATFORMS.items():
+        wheels = sorted(folder.glob(f"uv-*-py3-none-*{tag}*.whl"))
+        if wheels:
+            found[platform] = wheels[-1]
+    return found
 
 
 def build_legacy(source: Path, out: Path, version: str) -> Path:
@@ -78,12 +124,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=REPO / "dist")
     parser.add_argument("--examples", action="store_true")
+    parser.add_argument(
+        "--uv-wheels",
+        type=Path,
+        default=REPO / "wheelhouse" / "uv",
+        help="uv's wheels (make wheels fetches them): one extension zip per platform with uv",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     tool = blender_ext()
     manifest = REPO / "blender_manifest.toml"
     version = tomllib.loads(manifest.read_text())["version"]
     print(build_extension(REPO / "iienv_addon", manifest, args.out, tool))
+    for platform, wheel in uv_wheels(args.uv_wheels).items():
+        print(build_extension(REPO / "iienv_addon", manifest, args.out, tool, platform, wheel))
     print(build_legacy(REPO / "iienv_addon", args.out, version))
     if args.examples:
         for addon_dir in sorted((REPO / "examples" / "addons").iterdir()):

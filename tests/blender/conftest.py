@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import UV_WHEELS
 from tests.versions import TAG
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +90,10 @@ def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """iienv and the example add-ons built as zips by scripts/build.py."""
     out = tmp_path_factory.mktemp("dist")
     subprocess.run(
-        [bpy_python(), str(REPO / "scripts" / "build.py"), "--examples", "--out", str(out)],
+        [
+            *(bpy_python(), str(REPO / "scripts" / "build.py"), "--examples"),
+            *("--out", str(out), "--uv-wheels", str(UV_WHEELS)),
+        ],
         check=True,
         capture_output=True,
     )
