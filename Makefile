@@ -96,7 +96,7 @@ $(VENV_313)/.host-numpy: $(WHEELHOUSE_313)/.stamp
 system-deps:
 	sh scripts/install_system_deps.sh
 
-build: .venv-bpy-4.5/.stamp
+build: .venv-bpy-4.5/.stamp wheelhouse/uv/.stamp
 	$(BPY_45) scripts/build.py --out dist
 
 # ---- tests ----------------------------------------------------------------------
@@ -147,7 +147,7 @@ stress: $(VENV_311)/.host-numpy
 		IIENV_STRESS_ROUNDS=40 $(VPY) -m pytest -q tests/unit/test_kills.py \
 		tests/unit/test_stress.py tests/unit/test_processes.py
 
-bench: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp
+bench: $(VENV_311)/.host-numpy .venv-bpy-4.5/.stamp wheelhouse/uv/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE)) IIENV_BPY_PYTHON=$(abspath $(BPY_45)) \
 		$(VPY) scripts/bench.py
 
@@ -168,7 +168,7 @@ lint: $(VENV_311)/.stamp $(VENV_313)/.stamp
 # ---- demos ----------------------------------------------------------------------
 # The main job: two add-ons with conflicting numpy in one real Blender, then purge and
 # reinstall. make demo BLENDER=5.3 runs it in Blender 5.3 (Python 3.13).
-demo: .venv-bpy-$(BLENDER)/.stamp $$(WHEELHOUSE_$$(PYV))/.stamp
+demo: .venv-bpy-$(BLENDER)/.stamp $$(WHEELHOUSE_$$(PYV))/.stamp wheelhouse/uv/.stamp
 	IIENV_WHEELHOUSE=$(abspath $(WHEELHOUSE_$(PYV))) .venv-bpy-$(BLENDER)/bin/python \
 		scripts/demo_blender.py
 

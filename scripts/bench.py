@@ -378,7 +378,6 @@ def main() -> None:
         print(json.dumps(child(kind, site, work, int(n))))
         return
 
-    from iienv_addon.core import Manager, interpreter
     from iienv_addon.core.environment import copy_generation
 
     wheelhouse = Path(os.environ.get("IIENV_WHEELHOUSE", REPO / "wheelhouse" / "cp311"))
@@ -428,26 +427,15 @@ def main() -> None:
         seconds = 5 if args.quick else 30
         alone = run_child("threads-global-only", six_site, work, seconds)
         mixed = run_child("threads", six_site, work, seconds)
-        plain_install, env_install = [], []
-        manager = Manager(work / "install-root")
-        interpreter.pip_python()  # found once per process, like in Blender
-        for i in range(5 if runs > 3 else 3):  # alternating, so drift hits both alike
-            t = time.perf_counter()
-            pip_target(work / f"plain-install-{i}", INSTALL_REQS, wheelhouse)
-            plain_install.append(time.perf_counter() - t)
-            manager.create(f"inst{i}", owners=[f"inst_owner_{i}"])
-            t = time.perf_counter()
-            manager.install(
-                f"inst{i}", INSTALL_REQS.split(), find_links=[wheelhouse], no_index=True
-            )
-            env_install.append(time.perf_counter() - t)
+        installs = bench_installs(work, wheelhouse, 5 if runs > 3 else 3)
         med = statistics.median
         plain = med(plain_ns)
         rows = [
             ("cached `import numpy`, global code", plain, plain * med(global_ratio), 1.1),
             ("cached `import numpy`, environment code", plain, plain * med(env_ratio), 3.0),
             ("cold `import numpy` 1.26.4", med(plain_cold), med(env_cold), 1.15),
-            ("install numpy+six from the wheelhouse", med(plain_install), med(env_install), 1.1),
+            ("install numpy+six, pip (plain pip --target)", *installs["pip"], 1.1),
+            ("install numpy+six, uv (plain: --link-mode copy)", *installs["uv"], 1.5),
         ]
         print(f"\niienv benchmark ({runs} runs, median; Python {sys.version.split()[0]})\n")
         print(
@@ -464,6 +452,17 @@ def main() -> None:
         print(
             f"| {'purge of an environment with numpy loaded':42} | {'-':>14} | "
             f"{_fmt(med(purge)):>14} |   -   |   -    |"
+        )
+        plain_links, env_uv = installs["uv-links"]
+        print(
+            f"| {'  same, plain uv with its hard links':42} | {_fmt(plain_links):>14} | "
+            f"{_fmt(env_uv):>14} | {env_uv / plain_links:5.2f} | reported (hard links share "
+            f"inodes: README)"
+        )
+        env_pip, env_uv = installs["uv-vs-pip"]
+        print(
+            f"| {'install numpy+six: iienv+uv against iienv+pip':42} | {_fmt(env_pip):>14} | "
+            f"{_fmt(env_uv):>14} | {env_uv / env_pip:5.2f} |   -    |"
         )
 
         def lookup_row(label: str, kind: str, who: str, target: float) -> None:
@@ -524,6 +523,60 @@ def main() -> None:
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def bench_installs(work: Path, wheelhouse: Path, rounds: int) -> dict[str, tuple[float, float]]:
+    """Installs of INSTALL_REQS from the wheelhouse: plain pip/uv against iienv with each.
+
+    Alternating, so drift hits all alike; uv's cache and the page cache are warm
+    for all (one round first, not counted). Plain uv runs twice: with its
+    default (hard links from its cache) and with ``--link-mode copy``, which is
+    what iienv runs (install_tools.py says why).
+    """
+    from iienv_addon.core import Manager, interpreter
+    from iienv_addon.core.install_tools import InstallerSettings, search_uv
+    from tests.helpers import uv_wheel
+
+    settings = InstallerSettings("uv", bundled_uv=(uv_wheel(),), unpack_to=work / "uv-bin")
+    found = search_uv(settings).found
+    assert found is not None, search_uv(settings).reasons()
+    manager = Manager(work / "install-root", installer=settings)
+    interpreter.pip_python()  # found once per process, like in Blender
+    interpreter.python_for_uv()
+    times: dict[str, list[float]] = {k: [] for k in ("pip", "uv", "uv-copy", "env-pip", "env-uv")}
+
+    def plain_uv(target: Path, *extra: str) -> None:
+        subprocess.run(
+            [found.path, "pip", "install", "-q", "--target", str(target), "--python",
+             sys.executable, "--no-index", "--find-links", str(wheelhouse), "--only-binary",
+             ":all:", *extra, *INSTALL_REQS.split()],
+            check=True, env={k: v for k, v in os.environ.items() if not k.startswith("UV_")},
+        )  # fmt: skip
+
+    def timed(key: str, work_fn: Any, *args: Any, **kwargs: Any) -> None:
+        t = time.perf_counter()
+        work_fn(*args, **kwargs)
+        times[key].append(time.perf_counter() - t)
+
+    for i in range(rounds + 1):
+        timed("pip", pip_target, work / f"plain-pip-{i}", INSTALL_REQS, wheelhouse)
+        timed("uv", plain_uv, work / f"plain-uv-{i}")
+        timed("uv-copy", plain_uv, work / f"plain-uvc-{i}", "--link-mode", "copy")
+        for installer in ("pip", "uv"):
+            name = f"{installer}{i}"
+            manager.create(name, owners=[f"inst_owner_{name}"])
+            timed(
+                f"env-{installer}", manager.install, name, INSTALL_REQS.split(),
+                find_links=[wheelhouse], no_index=True, installer=installer,
+            )  # fmt: skip
+    med = statistics.median
+    m = {key: med(values[1:]) for key, values in times.items()}
+    return {
+        "pip": (m["pip"], m["env-pip"]),
+        "uv": (m["uv-copy"], m["env-uv"]),
+        "uv-links": (m["uv"], m["env-uv"]),
+        "uv-vs-pip": (m["env-pip"], m["env-uv"]),
+    }
 
 
 def bench_in_blender(script: str, *args: str) -> dict[str, float]:

@@ -4,7 +4,10 @@ The example add-ons in examples/addons declare an older numpy (1.26.4 on Python
 3.11, 2.2.6 on Python 3.13, by environment markers) and numpy 2.4.6 in their
 iienv.toml; Blender keeps its own numpy. iienv installs each environment before
 the add-on's first import, then one add-on is purged and reinstalled without a
-restart. Offline: pip installs from the local wheelhouse of this Python.
+restart. Offline, from the local wheelhouse of this Python, with uv: iienv is
+installed as the per-platform extension zip would install it, with uv's wheel
+for this machine in its ``uv/`` folder (make wheels fetches it); the reinstall
+is timed with uv and again with pip.
 
     make demo               (Blender 4.5, Python 3.11)
     make demo BLENDER=5.3   (Blender 5.3, Python 3.13; also 4.2 and 5.0)
@@ -42,6 +45,20 @@ def _raise(exc: BaseException) -> None:
     raise exc
 
 
+def uv_wheel_here() -> Path:
+    """uv's wheel for this machine, as scripts/build.py puts it into its platform's zip."""
+    import platform
+
+    sys.path.insert(0, str(REPO / "scripts"))
+    from build import UV_PLATFORMS, uv_wheels
+
+    system = {"Linux": "linux", "Darwin": "macos", "Windows": "windows"}[platform.system()]
+    machine = {"x86_64": "x64", "AMD64": "x64", "aarch64": "arm64", "arm64": "arm64"}
+    here = f"{system}-{machine[platform.machine()]}"
+    assert here in UV_PLATFORMS, here
+    return uv_wheels(REPO / "wheelhouse" / "uv")[here]
+
+
 def compute_all() -> None:
     bpy.ops.iienv_example_older.compute()
     bpy.ops.iienv_example_newer.compute()
@@ -54,6 +71,8 @@ def compute_all() -> None:
 def main() -> None:
     addons = Path(bpy.utils.user_resource("SCRIPTS", path="addons", create=True))
     shutil.copytree(REPO / "iienv_addon", addons / "iienv")
+    (addons / "iienv" / "uv").mkdir()
+    shutil.copy(uv_wheel_here(), addons / "iienv" / "uv")
     for name in EXAMPLES:
         shutil.copytree(REPO / "examples" / "addons" / name, addons / name)
     bpy.utils.refresh_script_paths()
@@ -73,6 +92,7 @@ def main() -> None:
     print(f"Blender's own numpy for everybody else: {numpy.__version__}")
 
     prefs = bpy.context.preferences.addons["iienv"].preferences
+    print(f"installs with: {prefs.installer_description()}")
     for info in prefs.environments():
         print(
             f"  {info.addon}: {info.state}, {info.packages}, "
@@ -83,7 +103,15 @@ def main() -> None:
     bpy.ops.iienv.purge(addon="iienv_example_newer")
     t = time.perf_counter()
     bpy.ops.iienv.install(addon="iienv_example_newer")
-    print(f"reinstalled in {time.perf_counter() - t:.1f} s")
+    print(f"reinstalled with uv in {time.perf_counter() - t:.2f} s")
+    enable("iienv_example_newer")
+    compute_all()
+    prefs.installer = "PIP"  # the Preferences' Installer setting
+    bpy.ops.iienv.purge(addon="iienv_example_newer")
+    t = time.perf_counter()
+    bpy.ops.iienv.install(addon="iienv_example_newer")
+    print(f"the same with pip: {time.perf_counter() - t:.2f} s")
+    prefs.installer = "AUTO"
     enable("iienv_example_newer")
     compute_all()
     import addon_utils
