@@ -26,6 +26,11 @@ uv's options that keep pip's result:
   that knows the name.
 * ``--no-config`` and a filtered environment (uv_config.py); never a Python
   download (``--python`` names Blender's own interpreter, as pip runs on it).
+* ``--system-certs``: the operating system's certificate store, as pip uses it
+  (truststore); uv's own default, the bundled Mozilla roots, refused a studio's
+  TLS-intercepting proxy that pip accepted (measured in the trixie chroot).
+* A second run with ``--offline`` when an index could not be reached but wheel
+  folders were given (``second_try``): pip goes on without the index there.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from .pip_config import pip_environment
 from .pip_errors import diagnose as pip_diagnose
 from .requirements import CheckedRequest
 from .uv_config import sources, uv_environment
+from .uv_errors import UNREACHABLE_INDEX
 from .uv_errors import diagnose as uv_diagnose
 from .uv_tool import MIN_VERSION, Search, Uv, find_uv
 from .wheel_listing import versions_with_wheels
@@ -65,9 +71,15 @@ class InstallTool(Protocol):
 
     def describe(self) -> str: ...
 
-    def command(self, target: Path, request: CheckedRequest, no_index: bool) -> list[str]: ...
+    def command(
+        self, target: Path, request: CheckedRequest, no_index: bool, extra: Sequence[str] = ()
+    ) -> list[str]: ...
 
     def environment(self) -> dict[str, str]: ...
+
+    def second_try(
+        self, output: Sequence[str], request: CheckedRequest, no_index: bool
+    ) -> list[str] | None: ...
 
     def step(self, line: str, fraction: float) -> Step | None: ...
 
@@ -91,7 +103,9 @@ class PipInstaller:
     def describe(self) -> str:
         return "pip"
 
-    def command(self, target: Path, request: CheckedRequest, no_index: bool) -> list[str]:
+    def command(
+        self, target: Path, request: CheckedRequest, no_index: bool, extra: Sequence[str] = ()
+    ) -> list[str]:
         """pip's command line for ``request``: wheels only unless source builds were allowed.
 
         Inside Blender a source build means a compiler, headers that Blender does not
@@ -101,7 +115,7 @@ class PipInstaller:
         cmd = [
             self.python, *PYTHON_FLAGS, "-m", "pip", "install", "--target", str(target),
             "--disable-pip-version-check", "--no-input", "--no-warn-script-location",
-            "--progress-bar", "off",
+            "--progress-bar", "off", *extra,
         ]  # fmt: skip
         if not request.allow_source_builds:
             cmd.append("--only-binary=:all:")
@@ -117,6 +131,11 @@ class PipInstaller:
 
     def environment(self) -> dict[str, str]:
         return pip_environment(os.environ, self.python, PYTHON_FLAGS)
+
+    def second_try(
+        self, output: Sequence[str], request: CheckedRequest, no_index: bool
+    ) -> list[str] | None:
+        return None  # (pip goes on with its wheel folders by itself when an index fails)
 
     def step(self, line: str, fraction: float) -> Step | None:
         text = line.strip()
@@ -156,11 +175,14 @@ class UvInstaller:
     def describe(self) -> str:
         return f"uv {self.uv.version_text} ({self.uv.origin})"
 
-    def command(self, target: Path, request: CheckedRequest, no_index: bool) -> list[str]:
+    def command(
+        self, target: Path, request: CheckedRequest, no_index: bool, extra: Sequence[str] = ()
+    ) -> list[str]:
         cmd = [
             self.uv.path, "pip", "install", "--target", str(target), "--python", self.python,
             "--link-mode", "copy", "--index-strategy", "unsafe-best-match", "--no-config",
-            "--no-python-downloads", "--color", "never", "--no-progress",
+            "--no-python-downloads", "--color", "never", "--no-progress", "--system-certs",
+            *extra,
         ]  # fmt: skip
         if not request.allow_source_builds:
             cmd += ["--only-binary", ":all:"]
@@ -182,6 +204,22 @@ class UvInstaller:
                 asker = None  # no pip anywhere: no pip settings to keep
             self._env = uv_environment(os.environ, asker, PYTHON_FLAGS)
         return self._env
+
+    def second_try(
+        self, output: Sequence[str], request: CheckedRequest, no_index: bool
+    ) -> list[str] | None:
+        """``--offline`` once, when an index could not be reached and wheel folders are given.
+
+        pip warns about an index it cannot reach and goes on with its find-links
+        folders; uv stops. A studio's wheel folder behind a dead (or TLS-intercepted)
+        index mirror must install the same with both.
+        """
+        if no_index or not UNREACHABLE_INDEX.search("\n".join(output)):
+            return None
+        folders = [*request.find_links, *self.environment().get("UV_FIND_LINKS", "").split(",")]
+        if not any(f for f in folders):
+            return None
+        return ["--offline"]
 
     def step(self, line: str, fraction: float) -> Step | None:
         text = line.strip()

@@ -95,6 +95,8 @@ class InstallJob:
         self._lines: queue.Queue[str | None] = queue.Queue()
         self._reader: threading.Thread | None = None
         self._cancelled = False
+        self._retried = False
+        self._run_output = 0  # where the last run's output starts in ``output``
         self._kill_at: float | None = None
 
     # ---- public -----------------------------------------------------------
@@ -132,19 +134,22 @@ class InstallJob:
                 f"The environment is unchanged."
             ))  # fmt: skip
             return self
-        self._reader = threading.Thread(target=self._read, name="iienv-pip-reader", daemon=True)
-        self._reader.start()
+        self._start_reader()
         self._report("collecting", f"resolving requirements with {self.installer}", 0.05)
         return self
+
+    def _start_reader(self) -> None:
+        self._reader = threading.Thread(target=self._read, name="iienv-pip-reader", daemon=True)
+        self._reader.start()
 
     @property
     def installer(self) -> str:
         """Which installer runs: 'pip', or 'uv 0.13.9 (the bundled uv)'."""
         return self.tool.describe() if self.tool is not None else "pip"
 
-    def _launch(self, tool: InstallTool) -> subprocess.Popen[str]:
+    def _launch(self, tool: InstallTool, extra: tuple[str, ...] = ()) -> subprocess.Popen[str]:
         return subprocess.Popen(
-            tool.command(self.staging, self.request, self.no_index),
+            tool.command(self.staging, self.request, self.no_index, extra),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             encoding="utf-8", errors="replace",
             env=tool.environment(),
@@ -165,7 +170,33 @@ class InstallJob:
         if self._proc.poll() is None or (self._reader is not None and self._reader.is_alive()):
             return False
         self._drain()
+        if self._try_again():
+            return False
         self._finish(self._proc.returncode)
+        return True
+
+    def _try_again(self) -> bool:
+        """Run the installer once more if it asks to (install_tools: uv ``--offline``)."""
+        assert self._proc is not None and self.tool is not None
+        if self._proc.returncode == 0 or self._cancelled or self._retried:
+            return False
+        extra = self.tool.second_try(self.output, self.request, self.no_index)
+        if not extra:
+            return False
+        self._retried = True
+        note = f"iienv: the package index could not be reached; {self.tool.name} again with"
+        self.output.append(f"{note} {' '.join(extra)} (the wheel folders alone, as pip would)")
+        self._report("collecting", self.output[-1], self.progress.fraction)
+        self._run_output = len(self.output)
+        try:
+            remove_tree(self.staging)
+            self.staging.mkdir()
+            self._proc = self._launch(self.tool, tuple(extra))
+        except OSError as exc:
+            self.output.append(f"iienv: could not start it again ({exc})")
+            return False
+        self._tree = ProcessTree(self._proc)
+        self._start_reader()
         return True
 
     def wait(self, timeout: float | None = None) -> Path:
@@ -243,7 +274,11 @@ class InstallJob:
         if returncode != 0:
             self._fail(InstallError(
                 self.tool.diagnose(
-                    self.env.name, self.output, returncode, self.request, self.no_index
+                    self.env.name,
+                    self.output[self._run_output :],  # (of a second try: that one's)
+                    returncode,
+                    self.request,
+                    self.no_index,
                 )
             ))  # fmt: skip
             return

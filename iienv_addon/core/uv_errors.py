@@ -63,9 +63,10 @@ _CAUSES: list[tuple[re.Pattern[str], str, str]] = [
         *OTHER_PLATFORM,
     ),
     (
-        re.compile(
+        UNREACHABLE_INDEX := re.compile(
             r"Failed to fetch|error sending request|tcp connect error|dns error|"
-            r"Could not connect|are you offline|Connection refused|Request failed after",
+            r"Could not connect|are you offline|Connection refused|Request failed after|"
+            r"UnknownIssuer|invalid peer certificate|certificate verify failed",
             re.I,
         ),
         *UNREACHABLE,

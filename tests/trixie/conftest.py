@@ -91,14 +91,23 @@ def offer_numpy(host_work: Path, version: str) -> None:
     shutil.copy(wheels[0], host_work / "wheels")
 
 
-def install_iienv(root: Path, work: str, user: str = "user") -> None:
+def install_iienv(root: Path, work: str, user: str = "user", uv: bool = False) -> None:
     """Build iienv with Blender's own tools and install it as an extension, enabled, into
-    the profile ``work/user``."""
+    the profile ``work/user``. ``uv``: as the linux-x64 zip of scripts/build.py, with uv's
+    wheel in ``uv/`` and ``platforms = ["linux-x64"]``."""
     host_work = root / work.lstrip("/")
     source, dist = host_work / "src", host_work / "dist"
     if not dist.is_dir():
         shutil.copytree(REPO / "iienv_addon", source, ignore=shutil.ignore_patterns("__pycache__"))
-        shutil.copy(REPO / "blender_manifest.toml", source / "blender_manifest.toml")
+        manifest = (REPO / "blender_manifest.toml").read_text()
+        if uv:
+            from tests.helpers import uv_wheel
+
+            (source / "uv").mkdir()
+            shutil.copy(uv_wheel(), source / "uv")
+            line = 'blender_version_min = "4.2.0"'
+            manifest = manifest.replace(line, f'{line}\nplatforms = ["linux-x64"]')
+        (source / "blender_manifest.toml").write_text(manifest)
         dist.mkdir()
         in_chroot(root, work, "blender", "--command", "extension", "build",
                   "--source-dir", f"{work}/src", "--output-dir", f"{work}/dist")  # fmt: skip

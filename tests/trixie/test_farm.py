@@ -141,3 +141,58 @@ def test_export_offline_install_and_verify_in_blender(chroot: Path) -> None:
         assert listed["addons"][ADDON]["state"] == "empty", listed
     finally:
         shutil.rmtree(host_work, ignore_errors=True)
+
+
+def without_uv_cache(rows: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {d: [r for r in rs if "/uv_cache.json," not in r] for d, rs in rows.items()}
+
+
+def installed_by(site: Path) -> set[str]:
+    return {p.read_text().strip() for p in site.glob("*.dist-info/INSTALLER")}
+
+
+def test_farm_with_the_bundled_uv(chroot: Path) -> None:
+    """Issue 20 in the real binary: the linux-x64 extension installs with the uv it carries.
+
+    The workstation installs with uv (the progress on stderr says so) and exports; a
+    worker installs offline from the export with uv (hash-checked against the lock)
+    and verifies clean; ``--installer pip`` reinstalls with pip and verifies clean too.
+    """
+    work, host_work = work_dir(chroot, "iienv-farm-uv")
+    try:
+        offer_numpy(host_work, OLD_NUMPY)
+        (host_work / "nowheels").mkdir()
+        for user in ("workstation", "worker"):
+            addon = host_work / user / "scripts" / "addons" / ADDON
+            addon.mkdir(parents=True)
+            (addon / "__init__.py").write_text(SOURCE)
+            (addon / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={OLD_NUMPY}"]\n')
+            install_iienv(chroot, work, user=user, uv=True)
+        done = iienv_cli(chroot, work, "install", "--all", "--json", user="workstation")
+        assert "with uv 0.13.9 (the bundled uv" in done["stderr"], done["stderr"][-2000:]
+        ws_site = host_work.parent.parent / done["addons"][ADDON]["site_dir"].lstrip("/")
+        assert installed_by(ws_site) == {"uv"}
+        iienv_cli(chroot, work, "export", "--all", "--to", f"{work}/export", user="workstation")
+        installed = iienv_cli(chroot, work, "install", "--all", "--from", f"{work}/export",
+                              "--json", user="worker")  # fmt: skip
+        assert "with uv 0.13.9" in installed["stderr"], installed["stderr"][-2000:]
+        site = host_work.parent.parent / installed["addons"][ADDON]["site_dir"].lstrip("/")
+        assert installed_by(site) == {"uv"} and site != ws_site
+        # (uv_cache.json: uv's note of when it cached the wheel, a timestamp)
+        assert without_uv_cache(records(site)) == without_uv_cache(records(ws_site))
+        verified = iienv_cli(chroot, work, "verify", "--all", "--from", f"{work}/export",
+                             "--json", user="worker")  # fmt: skip
+        assert verified["ok"] and verified["addons"][ADDON]["files_checked"] > 500, verified
+        # uv was unpacked into the profile's environments, nothing into Blender's site-packages
+        unpacked = list((host_work / "worker").rglob("environments/.uv/uv-0.13.9-*/uv"))
+        assert len(unpacked) == 1, unpacked
+        assert not list((host_work / "worker").rglob("site-packages/uv")), "uv was made importable"
+        by_pip = iienv_cli(chroot, work, "install", "--all", "--from", f"{work}/export", "--force",
+                           "--installer", "pip", "--json", user="worker")  # fmt: skip
+        site = host_work.parent.parent / by_pip["addons"][ADDON]["site_dir"].lstrip("/")
+        assert installed_by(site) == {"pip"}, by_pip["stderr"][-2000:]
+        verified = iienv_cli(chroot, work, "verify", "--all", "--from", f"{work}/export",
+                             "--json", user="worker")  # fmt: skip
+        assert verified["ok"], verified
+    finally:
+        shutil.rmtree(host_work, ignore_errors=True)

@@ -683,3 +683,30 @@ def test_uv_and_pip_install_the_same_distributions_and_files(
     for name in ("by-uv", "by-pip"):
         report = manager.verify(name)
         assert report.problems == [], report.problems
+
+
+def test_wheel_folders_serve_when_the_index_cannot_be_reached(
+    manager: Manager, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A wheel folder beside an index that is down: pip warns and installs from the folder.
+
+    uv stops at the index; iienv runs it once more with ``--offline`` (the folders alone).
+    """
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    monkeypatch.setenv("UV_HTTP_RETRIES", "0")
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    shutil.copy(WHEELHOUSE / "six-1.16.0-py2.py3-none-any.whl", folder)
+    manager.create("down", owners=["uv_down"])
+    by_pip = manager.install("down", ["six"], find_links=[folder], installer="pip")
+    assert installed_versions(by_pip) == {"six": "1.16.0"}
+    job = manager.start_install("down", ["six"], find_links=[folder])
+    assert installed_versions(job.wait()) == {"six": "1.16.0"}
+    assert any("again with --offline" in line for line in job.output), job.output
+    # with nothing in the folder for it, the error is the second run's, not the index's
+    with pytest.raises(InstallError) as info:
+        manager.install("down", ["six==1.17.0"], find_links=[folder])
+    assert "versions with wheels: 1.16.0" in str(info.value), info.value
