@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,6 +11,15 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.helpers import SiteCache, require_wheelhouse
+
+# The tests choose their installer: pip by default ("auto" with no uv found), uv where a
+# test configures it (test_uv_installer.py). A uv on this machine's PATH would otherwise
+# turn every "auto" install into a uv install.
+os.environ["PATH"] = os.pathsep.join(
+    p
+    for p in os.environ.get("PATH", "").split(os.pathsep)
+    if not (p and os.path.isfile(os.path.join(p, "uv.exe" if os.name == "nt" else "uv")))
+)
 
 
 @pytest.fixture(scope="session")
