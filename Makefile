@@ -72,9 +72,8 @@ wheels: $(WHEELHOUSE_311)/.stamp wheelhouse/uv/.stamp
 
 # uv's own wheels, one per platform Blender supports: the per-platform extension zips
 # carry them; tests and demos install with the binary of this machine's.
-UV_VERSION := 0.13.9
-wheelhouse/uv/.stamp: scripts/fetch_uv.sh | $(VENV_311)/.stamp
-	PYTHON=$(VPY) UV_WHEELS=wheelhouse/uv UV_VERSION=$(UV_VERSION) sh scripts/fetch_uv.sh
+wheelhouse/uv/.stamp: scripts/fetch_uv.sh requirements/uv.txt | $(VENV_311)/.stamp
+	PYTHON=$(VPY) UV_WHEELS=wheelhouse/uv sh scripts/fetch_uv.sh
 	touch $@
 
 $(VENV_311)/.host-numpy: $(WHEELHOUSE_311)/.stamp

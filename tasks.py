@@ -99,6 +99,13 @@ def fetch_wheels(python: Path) -> list[str]:
         except subprocess.CalledProcessError:
             failed.append(" ".join(requirements))  # (no wheel for this platform)
     run(python, REPO / "scripts" / "build_fixture_wheels.py", WHEELHOUSE)
+    # uv's wheel for this platform (the installer tests run its binary; scripts/fetch_uv.sh
+    # fetches every platform's on Linux, for the per-platform zips)
+    uv_pin = requirement_lines(REPO / "requirements" / "uv.txt")[0]
+    try:
+        pip(python, *common[:-1], REPO / "wheelhouse" / "uv", "--no-deps", uv_pin)
+    except subprocess.CalledProcessError:
+        failed.append(uv_pin)
     return failed
 
 

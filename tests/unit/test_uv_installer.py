@@ -190,6 +190,7 @@ def test_too_old_or_not_uv_is_passed_over_with_the_reason(tmp_path: Path) -> Non
     assert search.found is not None and search.found.origin.startswith("the bundled uv")
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="a file's execute bit is POSIX")
 def test_auto_falls_back_to_pip_when_uv_cannot_start(tmp_path: Path, uv_dir: Path) -> None:
     """A uv that passed the probe but cannot be executed any more (a noexec profile)."""
     copy = tmp_path / "bin" / EXECUTABLE
