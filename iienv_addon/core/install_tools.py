@@ -35,6 +35,7 @@ uv's options that keep pip's result:
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from collections.abc import Sequence
@@ -198,11 +199,7 @@ class UvInstaller:
 
     def environment(self) -> dict[str, str]:
         if self._env is None:
-            try:
-                asker: str | None = pip_python()
-            except InterpreterNotFoundError:
-                asker = None  # no pip anywhere: no pip settings to keep
-            self._env = uv_environment(os.environ, asker, PYTHON_FLAGS)
+            self._env = uv_environment(os.environ, _pip_to_ask(), PYTHON_FLAGS)
         return self._env
 
     def second_try(
@@ -252,6 +249,16 @@ class UvInstaller:
     def tidy(self, target: Path) -> None:
         """uv leaves its lock file at the top of a ``--target`` dir; not part of the install."""
         (target / ".lock").unlink(missing_ok=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _pip_to_ask() -> str | None:
+    """A Python with pip to ask for the user's pip settings, or None (looked for once:
+    pip_python caches only a success, and each look starts a few processes)."""
+    try:
+        return pip_python()
+    except InterpreterNotFoundError:
+        return None  # no pip anywhere (Debian's blender without python3-pip): nothing to keep
 
 
 @dataclass(frozen=True)

@@ -492,7 +492,9 @@ def test_the_users_uv_configuration_cannot_send_packages_elsewhere(
     pip_conf = tmp_path / "xdg" / "pip" / "pip.conf"
     pip_conf.parent.mkdir(parents=True)
     pip_conf.write_text(f"[global]\nfind-links = {WHEELHOUSE}\nno-index = true\n")
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))  # where uv and pip look on Linux
+    monkeypatch.setenv("UV_CONFIG_FILE", str(uv_toml))  # (and on every OS)
+    monkeypatch.setenv("PIP_CONFIG_FILE", str(pip_conf))
     monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
     monkeypatch.setenv("UV_NO_DEPS", "1")
     monkeypatch.setenv("UV_CONSTRAINT", str(constraints))
