@@ -559,17 +559,24 @@ def _serve_index(root: Path, wheels: list[Path]) -> http.server.ThreadingHTTPSer
 
 
 def test_install_from_an_index_over_http(
-    manager: Manager, index: str, monkeypatch: pytest.MonkeyPatch, owner_dir: Path
+    manager: Manager, index: str, monkeypatch: pytest.MonkeyPatch, owner_dir: Path, uv_cache: Path
 ) -> None:
-    """Online: the index the user set for pip, over HTTP; the error lists the index's versions."""
+    """Online: the index the user set for pip, over HTTP; the download is reported as
+    progress; the error lists the index's versions."""
     monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("PIP_INDEX_URL", index)
     monkeypatch.delenv("PIP_FIND_LINKS", raising=False)
     write_package(owner_dir, "uv_online", "import six\nVERSION = six.__version__\n")
     manager.create("online", owners=["uv_online"])
-    site = manager.install("online", ["six==1.16.0"])
-    assert installed_versions(site) == {"six": "1.16.0"}
+    phases: list[tuple[str, str]] = []
+    site = manager.install(
+        "online",
+        ["six==1.16.0", f"numpy=={OLD_NUMPY}"],
+        progress=lambda p: phases.append((p.phase, p.message)),
+    )
+    assert installed_versions(site) == {"six": "1.16.0", "numpy": OLD_NUMPY}
     assert importlib.import_module("uv_online").VERSION == "1.16.0"
+    assert ("downloading", "Downloaded numpy") in phases, phases  # (uv's cache is new)
     before = tree_listing(manager.root)
     with pytest.raises(InstallError) as info:
         manager.install("online", ["numpy==1.0.0"])
