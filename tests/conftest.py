@@ -10,7 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.helpers import SiteCache, require_wheelhouse
+from tests.helpers import SiteCache, require_wheelhouse, uv_settings
 
 # The tests choose their installer: pip by default ("auto" with no uv found), uv where a
 # test configures it (test_uv_installer.py). A uv on this machine's PATH would otherwise
@@ -68,3 +68,19 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=6m", "tmpfs", str(mount_point)], check=True)
     yield mount_point
     subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+@pytest.fixture(scope="session")
+def uv_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests' uv binary is unpacked (once per session)."""
+    return tmp_path_factory.mktemp("uv-bin")
+
+
+@pytest.fixture
+def settings(request: pytest.FixtureRequest, uv_dir: Path) -> object:
+    """The installer a test's Manager uses: pip, unless parametrized (helpers.EACH_INSTALLER)."""
+    from iienv_addon.core.install_tools import InstallerSettings
+
+    if getattr(request, "param", "pip") == "uv":
+        return uv_settings(uv_dir)
+    return InstallerSettings("pip")

@@ -53,6 +53,44 @@ def uv_wheel() -> Path:
     return wheels[0]
 
 
+def uv_settings(unpack_to: Path) -> Any:
+    """Install with uv only, from its wheel (as the per-platform extension carries it),
+    never a uv on PATH."""
+    from iienv_addon.core.install_tools import InstallerSettings
+
+    return InstallerSettings("uv", bundled_uv=(uv_wheel(),), unpack_to=unpack_to, search_path=False)
+
+
+# A test that must hold under both installers: @EACH_INSTALLER (the ``settings`` fixture
+# of tests/conftest.py; a Manager made from it installs with that one).
+EACH_INSTALLER = pytest.mark.parametrize("settings", ["pip", "uv"], indirect=True)
+
+
+def tiny_wheel(path: Path, name: str, version: str, files: dict[str, bytes]) -> Path:
+    """A valid wheel file (zip, dist-info, RECORD) holding ``files``; its tag is the name's."""
+    import base64
+    import zipfile
+
+    info = f"{name}-{version}.dist-info"
+    tag = path.name.removesuffix(".whl").split("-", 2)[2]
+    files = {
+        **files,
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode(),
+        f"{info}/WHEEL": (
+            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tag}\n"
+        ).encode(),
+    }
+    rows = []
+    for rel, data in files.items():
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        rows.append(f"{rel},sha256={digest},{len(data)}\n")
+    files[f"{info}/RECORD"] = ("".join(rows) + f"{info}/RECORD,,\n").encode()
+    with zipfile.ZipFile(path, "w") as zf:
+        for rel, data in files.items():
+            zf.writestr(rel, data)
+    return path
+
+
 def require_wheelhouse() -> Path:
     wheels = list(WHEELHOUSE.glob("*.whl")) if WHEELHOUSE.is_dir() else []
     if not wheels:

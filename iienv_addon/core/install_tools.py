@@ -65,6 +65,26 @@ PYTHON_FLAGS = ("-E", "-u", "-X", "utf8")
 Step = tuple[str, str, float]  # (phase, message, overall fraction)
 
 
+def request_arguments(request: CheckedRequest, no_index: bool) -> list[str]:
+    """What pip and uv are both told of a request, in the options both read alike.
+
+    Wheels only unless source builds were allowed: inside Blender a source build
+    means a compiler, headers that Blender does not ship and minutes of CPU for
+    numpy; a pin without a wheel for this Python (numpy 1.26 on Python 3.13) must
+    be a clear error instead (pip_errors.no_wheel).
+    """
+    args = [] if request.allow_source_builds else ["--only-binary=:all:"]
+    if no_index:
+        args.append("--no-index")
+    for link in request.find_links:
+        args += ["--find-links", link]
+    if request.lock_file is not None:
+        args += ["--require-hashes", "-r", str(request.lock_file)]
+    args += [str(w) for w in request.wheels]
+    args += [str(r) for r in request.requirements]
+    return args
+
+
 class InstallTool(Protocol):
     """How to run one installer program for an InstallJob."""
 
@@ -107,28 +127,12 @@ class PipInstaller:
     def command(
         self, target: Path, request: CheckedRequest, no_index: bool, extra: Sequence[str] = ()
     ) -> list[str]:
-        """pip's command line for ``request``: wheels only unless source builds were allowed.
-
-        Inside Blender a source build means a compiler, headers that Blender does not
-        ship and minutes of CPU for numpy; a pin without a wheel for this Python (numpy
-        1.26 on Python 3.13) must be a clear error instead (pip_errors.diagnose).
-        """
-        cmd = [
+        """pip's command line for ``request`` (request_arguments)."""
+        return [
             self.python, *PYTHON_FLAGS, "-m", "pip", "install", "--target", str(target),
             "--disable-pip-version-check", "--no-input", "--no-warn-script-location",
-            "--progress-bar", "off", *extra,
+            "--progress-bar", "off", *extra, *request_arguments(request, no_index),
         ]  # fmt: skip
-        if not request.allow_source_builds:
-            cmd.append("--only-binary=:all:")
-        if no_index:
-            cmd.append("--no-index")
-        for link in request.find_links:
-            cmd += ["--find-links", link]
-        if request.lock_file is not None:
-            cmd += ["--require-hashes", "-r", str(request.lock_file)]
-        cmd += [str(w) for w in request.wheels]
-        cmd += [str(r) for r in request.requirements]
-        return cmd
 
     def environment(self) -> dict[str, str]:
         return pip_environment(os.environ, self.python, PYTHON_FLAGS)
@@ -179,23 +183,12 @@ class UvInstaller:
     def command(
         self, target: Path, request: CheckedRequest, no_index: bool, extra: Sequence[str] = ()
     ) -> list[str]:
-        cmd = [
+        return [
             self.uv.path, "pip", "install", "--target", str(target), "--python", self.python,
             "--link-mode", "copy", "--index-strategy", "unsafe-best-match", "--no-config",
             "--no-python-downloads", "--color", "never", "--no-progress", "--system-certs",
-            *extra,
+            *extra, *request_arguments(request, no_index),
         ]  # fmt: skip
-        if not request.allow_source_builds:
-            cmd += ["--only-binary", ":all:"]
-        if no_index:
-            cmd.append("--no-index")
-        for link in request.find_links:
-            cmd += ["--find-links", link]
-        if request.lock_file is not None:
-            cmd += ["--require-hashes", "-r", str(request.lock_file)]
-        cmd += [str(w) for w in request.wheels]
-        cmd += [str(r) for r in request.requirements]
-        return cmd
 
     def environment(self) -> dict[str, str]:
         if self._env is None:

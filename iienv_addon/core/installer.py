@@ -96,7 +96,6 @@ class InstallJob:
         self._reader: threading.Thread | None = None
         self._cancelled = False
         self._retried = False
-        self._run_output = 0  # where the last run's output starts in ``output``
         self._kill_at: float | None = None
 
     # ---- public -----------------------------------------------------------
@@ -187,7 +186,6 @@ class InstallJob:
         note = f"iienv: the package index could not be reached; {self.tool.name} again with"
         self.output.append(f"{note} {' '.join(extra)} (the wheel folders alone, as pip would)")
         self._report("collecting", self.output[-1], self.progress.fraction)
-        self._run_output = len(self.output)
         try:
             remove_tree(self.staging)
             self.staging.mkdir()
@@ -273,12 +271,10 @@ class InstallJob:
         assert self.tool is not None
         if returncode != 0:
             self._fail(InstallError(
+                # (after a second try, both runs' output: an index that could not be
+                # reached stays the cause, as in pip's one output)
                 self.tool.diagnose(
-                    self.env.name,
-                    self.output[self._run_output :],  # (of a second try: that one's)
-                    returncode,
-                    self.request,
-                    self.no_index,
+                    self.env.name, self.output, returncode, self.request, self.no_index
                 )
             ))  # fmt: skip
             return

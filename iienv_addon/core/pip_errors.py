@@ -125,16 +125,7 @@ def diagnose(
         versions = (match.group("versions") or "").strip()
         if binary_only:
             listed = versions if versions and versions != "none" else "none"
-            cause = (
-                f"no wheel of {in_words(req)} for {this_python()}; versions with wheels: {listed}"
-            )
-            todo = (
-                "pin a version that has a wheel for this Python (one add-on can pin per "
-                "Python with a marker: 'numpy==1.26.4; python_version < \"3.13\"'), or, with "
-                "a compiler set up, allow source builds explicitly (allow_source_builds=True)"
-            )
-            if offline:
-                todo = "add a fitting wheel to the wheel folder(s) given, or " + todo
+            cause, todo = no_wheel(req, listed, offline)
         elif versions and versions != "none":
             cause = f"no version of {req} matches; available: {versions}"
             todo = "pick one of the available versions"
@@ -151,6 +142,20 @@ def diagnose(
     if returncode < 0:
         return message(addon, f"pip was stopped by signal {-returncode}", "install again", tail)
     return message(addon, f"pip failed (exit code {returncode})", "see pip's output", tail)
+
+
+def no_wheel(req: str, listed: str, offline: bool) -> tuple[str, str]:
+    """(cause, what to do) for a requirement with no wheel for this Python; ``listed``: the
+    versions that have one ('1.16.0, 1.17.0' or 'none')."""
+    cause = f"no wheel of {in_words(req)} for {this_python()}; versions with wheels: {listed}"
+    todo = (
+        "pin a version that has a wheel for this Python (one add-on can pin per "
+        "Python with a marker: 'numpy==1.26.4; python_version < \"3.13\"'), or, with "
+        "a compiler set up, allow source builds explicitly (allow_source_builds=True)"
+    )
+    if offline:
+        todo = "add a fitting wheel to the wheel folder(s) given, or " + todo
+    return cause, todo
 
 
 def message(addon: str, cause: str, todo: str, tail: str, tool: str = "pip") -> str:

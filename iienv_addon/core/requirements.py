@@ -47,7 +47,7 @@ class CheckedRequest:
     lock_file: Path | None
     # what the lock file pins, each line checked (check_lock_file)
     locked: tuple[Requirement, ...] = ()
-    # pip may build from source (sdists): off unless asked (installer.pip_command)
+    # the installer may build from source (sdists): off unless asked (install_tools)
     allow_source_builds: bool = False
 
 

@@ -35,10 +35,9 @@ from .pip_errors import (
     OTHER_PLATFORM,
     UNHASHED,
     UNREACHABLE,
-    in_words,
     message,
-    this_python,
 )
+from .pip_errors import no_wheel as no_wheel_cause
 
 __iienv_machinery__ = True
 
@@ -117,16 +116,7 @@ def diagnose(
         name = re.split(r"[=<>!~;\[ ]", req, maxsplit=1)[0]
         listed = versions(name)
         if binary_only or no_wheel:
-            cause = (
-                f"no wheel of {in_words(req)} for {this_python()}; versions with wheels: {listed}"
-            )
-            todo = (
-                "pin a version that has a wheel for this Python (one add-on can pin per "
-                "Python with a marker: 'numpy==1.26.4; python_version < \"3.13\"'), or, with "
-                "a compiler set up, allow source builds explicitly (allow_source_builds=True)"
-            )
-            if offline:
-                todo = "add a fitting wheel to the wheel folder(s) given, or " + todo
+            cause, todo = no_wheel_cause(req, listed, offline)
         elif listed != "none":
             cause = f"no version of {req} matches; available: {listed}"
             todo = "pick one of the available versions"

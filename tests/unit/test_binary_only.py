@@ -1,9 +1,11 @@
 """Issue 10: installs are binary-only; a pin without a wheel for this Python is a clear error.
 
-Real pip, offline, from a folder made for the test: it holds a wheel of another
-Python (its name says cp39; pip judges wheels by name and never opens it), a
-wheel that fits, and a source distribution whose in-tree build backend writes a
-marker file the moment pip would start building it (standing in for a compiler).
+Real pip and real uv (issue 20), offline, from a folder made for the test: it
+holds a wheel of another Python (cp39; pip judges wheels by name, uv reads the
+metadata of any wheel of a version, so it is a real tiny wheel), a wheel that
+fits, and a source distribution whose in-tree build backend writes a marker
+file the moment the installer would start building it (standing in for a
+compiler).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from iienv_addon.core import InstallError, Manager
+from iienv_addon.core.install_tools import InstallerSettings
 from iienv_addon.core.pip_errors import this_python
-from tests.helpers import WHEELHOUSE, tree_listing
+from tests.helpers import EACH_INSTALLER, WHEELHOUSE, tiny_wheel, tree_listing
 from tests.versions import NEW_NUMPY
 
 BACKEND = """
@@ -63,17 +66,18 @@ def links(tmp_path: Path) -> tuple[Path, Path]:
     folder, marker = tmp_path / "links", tmp_path / "built.txt"
     folder.mkdir()
     old = "1.26.4"  # a numpy pin made for another Python
-    (folder / f"numpy-{old}-cp39-cp39-manylinux_2_17_x86_64.whl").write_bytes(b"not opened")
+    tiny_wheel(folder / f"numpy-{old}-cp39-cp39-manylinux_2_17_x86_64.whl", "numpy", old, {})
     _sdist(folder, "numpy", old, marker)
     shutil.copy(next(WHEELHOUSE.glob(f"numpy-{NEW_NUMPY}-*.whl")), folder)
     return folder, marker
 
 
+@EACH_INSTALLER
 def test_a_pin_without_a_wheel_for_this_python_is_a_clear_error(
-    tmp_path: Path, links: tuple[Path, Path]
+    tmp_path: Path, links: tuple[Path, Path], settings: InstallerSettings
 ) -> None:
     folder, marker = links
-    manager = Manager(tmp_path / "root")
+    manager = Manager(tmp_path / "root", installer=settings)
     manager.create("pinned", owners=["pinned_owner"])
     before = tree_listing(manager.root)
     with pytest.raises(InstallError) as info:
@@ -83,14 +87,18 @@ def test_a_pin_without_a_wheel_for_this_python_is_a_clear_error(
     assert expected in message, message
     assert f"cp{sys.version_info[0]}{sys.version_info[1]}" in message
     assert "allow_source_builds=True" in message and "'pinned'" in message
-    assert not marker.exists(), "pip started a source build"
+    assert not marker.exists(), "the installer started a source build"
     assert tree_listing(manager.root) == before, "the environment changed"
 
 
-def test_source_builds_only_when_asked(tmp_path: Path, links: tuple[Path, Path]) -> None:
-    """The opt-in really reaches pip: the sdist's build starts (and fails, no compiler)."""
+@EACH_INSTALLER
+def test_source_builds_only_when_asked(
+    tmp_path: Path, links: tuple[Path, Path], settings: InstallerSettings
+) -> None:
+    """The opt-in really reaches the installer: the sdist's build starts (and fails, no
+    compiler)."""
     folder, marker = links
-    manager = Manager(tmp_path / "root")
+    manager = Manager(tmp_path / "root", installer=settings)
     manager.create("pinned", owners=["pinned_owner"])
     before = tree_listing(manager.root)
     with pytest.raises(InstallError):

@@ -1,4 +1,7 @@
-"""Issue 3: environments installed, updated and removed through real pip, atomically."""
+"""Issue 3: environments installed, updated and removed through real pip, atomically.
+
+Issue 20: the tests marked EACH_INSTALLER run with real uv too (its errors read as pip's).
+"""
 
 from __future__ import annotations
 
@@ -23,14 +26,17 @@ from iienv_addon.core.errors import (
     SiteDirError,
     UnknownEnvironmentError,
 )
+from iienv_addon.core.install_tools import InstallerSettings
 from iienv_addon.core.installer import InstallJob, Progress, installed_versions
 from iienv_addon.core.requirements import check_request
 from tests.helpers import (
+    EACH_INSTALLER,
     REPO,
     WHEELHOUSE,
     kill_hard,
     process_gone,
     script_executable,
+    tiny_wheel,
     tree_listing,
     write_package,
 )
@@ -39,12 +45,12 @@ from tests.versions import NEW_NUMPY, OLD_NUMPY, UPDATE_NUMPY
 
 OFFLINE = {"find_links": [str(WHEELHOUSE)], "no_index": True}
 # how a killed pip is reported: its signal on POSIX, TerminateProcess's exit code on Windows
-KILLED_PIP = "pip failed" if sys.platform == "win32" else "stopped by signal 9"
+KILLED_PIP = "(pip|uv) failed" if sys.platform == "win32" else "stopped by signal 9"
 
 
 @pytest.fixture
-def manager(tmp_path: Path, wheelhouse: Path):
-    m = Manager(tmp_path / "root")
+def manager(tmp_path: Path, wheelhouse: Path, settings: InstallerSettings):
+    m = Manager(tmp_path / "root", installer=settings)
     m.enable()
     yield m
     m.disable()
@@ -54,6 +60,7 @@ def _staging_dirs(root: Path) -> list[Path]:
     return [p for p in root.glob("*/.st-*")]
 
 
+@EACH_INSTALLER
 def test_install_two_numpys_offline_then_update_while_loaded(
     manager: Manager, owner_dir: Path
 ) -> None:
@@ -101,6 +108,7 @@ def _install_six(manager: Manager, owner_dir: Path) -> Path:
     return manager.install("six", ["six==1.16.0"], **OFFLINE)
 
 
+@EACH_INSTALLER
 def test_failed_install_leaves_previous_generation(manager: Manager, owner_dir: Path) -> None:
     site = _install_six(manager, owner_dir)
     before = tree_listing(manager.root)
@@ -109,11 +117,13 @@ def test_failed_install_leaves_previous_generation(manager: Manager, owner_dir: 
     message = str(info.value)
     assert "'six'" in message and "no wheel of six 9.9.9 for Python" in message
     assert "versions with wheels: 1.16.0, 1.17.0" in message and "unchanged" in message
+    assert f"--- {manager.installer_settings.choice} said ---" in message
     assert tree_listing(manager.root) == before
     assert manager.get("six").site_dir == site
     assert importlib.import_module("inst_six").VERSION == "1.16.0"
 
 
+@EACH_INSTALLER
 def test_killed_pip_leaves_previous_generation(manager: Manager, owner_dir: Path) -> None:
     site = _install_six(manager, owner_dir)
     before = tree_listing(manager.root)
@@ -121,7 +131,8 @@ def test_killed_pip_leaves_previous_generation(manager: Manager, owner_dir: Path
     assert job.pid is not None
     while not any(p.is_dir() for p in _staging_dirs(manager.root)):
         time.sleep(0.01)
-    time.sleep(0.5)  # let pip get going
+    if manager.installer_settings.choice == "pip":
+        time.sleep(0.5)  # let pip get going (uv would be done by then: ~0.15 s)
     kill_hard(job.pid)
     with pytest.raises(InstallError, match=KILLED_PIP):
         job.wait()
@@ -130,6 +141,7 @@ def test_killed_pip_leaves_previous_generation(manager: Manager, owner_dir: Path
     assert importlib.import_module("inst_six").VERSION == "1.16.0"
 
 
+@EACH_INSTALLER
 def test_cancel_kills_pip_and_rolls_back(manager: Manager, owner_dir: Path) -> None:
     _install_six(manager, owner_dir)
     before = tree_listing(manager.root)
@@ -248,6 +260,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+@EACH_INSTALLER
 def test_lock_file_with_hashes_refuses_a_tampered_wheel(
     manager: Manager, tmp_path: Path, owner_dir: Path
 ) -> None:
@@ -259,11 +272,9 @@ def test_lock_file_with_hashes_refuses_a_tampered_wheel(
     assert good != site
     assert (good / "six-1.17.0.dist-info").is_dir()
 
-    tampered_dir = tmp_path / "tampered"
+    tampered_dir = tmp_path / "tampered"  # the same name, other bytes (still a valid wheel)
     tampered_dir.mkdir()
-    data = bytearray(wheel.read_bytes())
-    data[-100] ^= 0xFF
-    (tampered_dir / wheel.name).write_bytes(bytes(data))
+    tiny_wheel(tampered_dir / wheel.name, "six", "1.17.0", {"six.py": b"print('not six')\n"})
     before = tree_listing(manager.root)
     with pytest.raises(InstallError) as info:
         manager.install("six", lock_file=lock, find_links=[tampered_dir], no_index=True)
@@ -318,6 +329,7 @@ def test_lock_file_that_is_not_text_is_refused(manager: Manager, tmp_path: Path)
         manager.start_install("locked", lock_file=lock, **OFFLINE)
 
 
+@EACH_INSTALLER
 def test_no_network_and_no_wheelhouse(
     manager: Manager, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -335,6 +347,7 @@ def test_no_network_and_no_wheelhouse(
     assert tree_listing(manager.root) == before
 
 
+@EACH_INSTALLER
 def test_wheel_file_install_and_uninstall(manager: Manager, owner_dir: Path) -> None:
     write_package(owner_dir, "wheel_owner", "import six\nVERSION = six.__version__\n")
     manager.create("w", owners=["wheel_owner"])
@@ -350,8 +363,11 @@ def test_wheel_file_install_and_uninstall(manager: Manager, owner_dir: Path) -> 
     assert [e.name for e in manager.environments()] == ["six"]
 
 
-def test_disk_full_is_named_and_leaves_environment(small_disk: Path, owner_dir: Path) -> None:
-    manager = Manager(small_disk / "root")
+@EACH_INSTALLER
+def test_disk_full_is_named_and_leaves_environment(
+    small_disk: Path, owner_dir: Path, settings: InstallerSettings
+) -> None:
+    manager = Manager(small_disk / "root", installer=settings)
     _install_six(manager, owner_dir)
     before = tree_listing(manager.root)
     with pytest.raises(InstallError) as info:
@@ -366,6 +382,17 @@ import subprocess, sys
 dry = ["--dry-run"] if "install" in sys.argv else []
 sys.exit(subprocess.call([{python!r}, *sys.argv[1:], *dry]))
 """
+
+
+@EACH_INSTALLER
+def test_conflicting_requirements(manager: Manager, owner_dir: Path) -> None:
+    _install_six(manager, owner_dir)
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError) as info:
+        # metaprobe 2.0 depends on six 1.17.0
+        manager.install("six", ["metaprobe==2.0", "six==1.16.0"], **OFFLINE)
+    assert "the requirements conflict with each other" in str(info.value), info.value
+    assert tree_listing(manager.root) == before
 
 
 def test_pip_that_installs_nothing_is_caught_by_verification(
