@@ -85,6 +85,26 @@ def request_arguments(request: CheckedRequest, no_index: bool) -> list[str]:
     return args
 
 
+# (a line's start, phase, overall fraction) for the lines that always mean the same
+_PIP_STEPS = (
+    ("Installing collected packages", "installing", 0.6),
+    ("Successfully installed", "installing", 0.8),
+)
+_UV_STEPS = (
+    ("Using CPython", "collecting", 0.08),
+    ("Resolved ", "collecting", 0.4),
+    ("Prepared ", "installing", 0.6),
+    ("Installed ", "installing", 0.8),
+)
+
+
+def table_step(text: str, table: tuple[tuple[str, str, float], ...]) -> Step | None:
+    for start, phase, fraction in table:
+        if text.startswith(start):
+            return phase, text, fraction
+    return None
+
+
 class InstallTool(Protocol):
     """How to run one installer program for an InstallJob."""
 
@@ -149,11 +169,7 @@ class PipInstaller:
             return "collecting", text, 0.05 + 0.45 * (1 - 0.7**self._collected)
         if text.startswith(("Downloading ", "Using cached ", "Obtaining ")):
             return "downloading", text, max(fraction, 0.3)
-        if text.startswith("Installing collected packages"):
-            return "installing", text, 0.6
-        if text.startswith("Successfully installed"):
-            return "installing", text, 0.8
-        return None
+        return table_step(text, _PIP_STEPS)
 
     def diagnose(
         self, addon: str, output: Sequence[str], returncode: int, request: CheckedRequest,
@@ -213,18 +229,10 @@ class UvInstaller:
 
     def step(self, line: str, fraction: float) -> Step | None:
         text = line.strip()
-        if text.startswith("Using ") and "interpreter" in text:
-            return "collecting", text, 0.08
-        if text.startswith("Resolved "):
-            return "collecting", text, 0.4
         if text.startswith(("Downloading ", "Downloaded ")):
             self._downloads += 1
             return "downloading", text, max(fraction, min(0.55, 0.4 + 0.02 * self._downloads))
-        if text.startswith("Prepared "):
-            return "installing", text, 0.6
-        if text.startswith("Installed "):
-            return "installing", text, 0.8
-        return None
+        return table_step(text, _UV_STEPS)
 
     def diagnose(
         self, addon: str, output: Sequence[str], returncode: int, request: CheckedRequest,

@@ -58,17 +58,23 @@ def records(site: Path) -> dict[str, list[str]]:
     }
 
 
+def profiles(chroot: Path, work: str, host_work: Path, uv: bool = False) -> None:
+    """A workstation and a worker profile, each with iienv and the add-on declaring numpy;
+    the workstation's pip finds the wheel, the worker's nothing."""
+    offer_numpy(host_work, OLD_NUMPY)
+    (host_work / "nowheels").mkdir()
+    for user in ("workstation", "worker"):
+        addon = host_work / user / "scripts" / "addons" / ADDON
+        addon.mkdir(parents=True)
+        (addon / "__init__.py").write_text(SOURCE)
+        (addon / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={OLD_NUMPY}"]\n')
+        install_iienv(chroot, work, user=user, uv=uv)
+
+
 def test_export_offline_install_and_verify_in_blender(chroot: Path) -> None:
     work, host_work = work_dir(chroot, "iienv-farm")
     try:
-        offer_numpy(host_work, OLD_NUMPY)
-        (host_work / "nowheels").mkdir()
-        for user in ("workstation", "worker"):
-            addon = host_work / user / "scripts" / "addons" / ADDON
-            addon.mkdir(parents=True)
-            (addon / "__init__.py").write_text(SOURCE)
-            (addon / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={OLD_NUMPY}"]\n')
-            install_iienv(chroot, work, user=user)
+        profiles(chroot, work, host_work)
 
         # the workstation: pip finds the wheel (its own PIP_FIND_LINKS), then export
         proc = run_in_chroot(chroot, work, "blender", "-b", "-c", "iienv", "install", "--all",
@@ -160,14 +166,7 @@ def test_farm_with_the_bundled_uv(chroot: Path) -> None:
     """
     work, host_work = work_dir(chroot, "iienv-farm-uv")
     try:
-        offer_numpy(host_work, OLD_NUMPY)
-        (host_work / "nowheels").mkdir()
-        for user in ("workstation", "worker"):
-            addon = host_work / user / "scripts" / "addons" / ADDON
-            addon.mkdir(parents=True)
-            (addon / "__init__.py").write_text(SOURCE)
-            (addon / "iienv.toml").write_text(f'[iienv]\nrequirements = ["numpy=={OLD_NUMPY}"]\n')
-            install_iienv(chroot, work, user=user, uv=True)
+        profiles(chroot, work, host_work, uv=True)
         done = iienv_cli(chroot, work, "install", "--all", "--json", user="workstation")
         assert "with uv 0.13.9 (the bundled uv" in done["stderr"], done["stderr"][-2000:]
         ws_site = host_work.parent.parent / done["addons"][ADDON]["site_dir"].lstrip("/")
