@@ -11,8 +11,12 @@ from the wheel on purpose and are read as the wheel had them:
 * compiled ``.pyc`` files, which Python rewrites when a source's timestamp
   changes: not checked (their sources are).
 
-``pip install --target`` moves console scripts to ``<target>/bin`` while
-``RECORD`` still says ``../../bin/``: read there.
+``pip install --target`` moves console scripts to ``<target>/bin`` and a wheel's
+data files to ``<target>/share``, ... while ``RECORD`` still says ``../../bin/``,
+``../../share/`` (relative to the site-packages of pip's temporary prefix): read
+them there. uv writes the paths relative to the target (``bin/``, ``share/``).
+A ``../../`` file that is not under the target either (headers pip left out)
+is not checked.
 
 With a lock file (lockfile.py), the installed distributions must also be
 exactly the ones it pins, at its versions.
@@ -32,7 +36,7 @@ from .sonames import Record
 
 __iienv_machinery__ = True
 
-_SCRIPTS = "../../bin/"
+_PREFIX = "../../"  # pip --target's RECORD: the temporary prefix, moved into the target
 
 
 @dataclass
@@ -89,8 +93,10 @@ _SKIPPED = "skipped"
 def _check_file(site: Path, record: Record, listed: str, digest: str) -> str | None:
     if listed.endswith(".pyc"):
         return _SKIPPED
-    if listed.startswith(_SCRIPTS):
-        path = site / "bin" / listed[len(_SCRIPTS) :]
+    if listed.startswith(_PREFIX) and ".." not in listed[len(_PREFIX) :].split("/"):
+        path = site / listed[len(_PREFIX) :]
+        if not path.is_file() and not listed.startswith(_PREFIX + "bin/"):
+            return _SKIPPED  # not moved into the target by pip (headers)
     elif listed.startswith("../") or listed.startswith("/"):
         return _SKIPPED  # outside the site dir: not where --target installs
     else:

@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from iienv_addon.core import Manager, sonames
+from iienv_addon.core.install_tools import InstallerSettings
 from iienv_addon.core.integrity import check_site
 from iienv_addon.core.requirements import Requirement
 from iienv_addon.core.sonames import Record
-from tests.helpers import ENV_SETS, WHEELHOUSE
+from tests.helpers import EACH_INSTALLER, ENV_SETS, WHEELHOUSE
 
 H5PY = next(r for r in ENV_SETS["h5py-new"] if r.startswith("h5py=="))
 
@@ -72,3 +73,25 @@ def test_changes_are_named(installed: Path, tmp_path: Path) -> None:
     assert f"{wheel_name} differs from what was installed" in text, text
     assert "h5py is 3.14.0, the lock file pins 3.11.0" in text, text
     assert len(report.problems) == 4, text
+
+
+@EACH_INSTALLER
+def test_data_files_outside_the_packages_are_checked(
+    tmp_path: Path, settings: InstallerSettings, wheelhouse: Path
+) -> None:
+    """fonttools' wheel has a man page in ``.data/data`` (``<target>/share/man/man1/ttx.1``).
+
+    pip's RECORD names it ``../../share/...`` (pip --target's temporary prefix),
+    uv's ``share/...``: both are read at the target's ``share/`` and a change is named.
+    """
+    manager = Manager(tmp_path / "root", installer=settings)
+    manager.create("fonts", owners=["fonts_owner"])
+    site = manager.install("fonts", ["fonttools==4.69.1"], find_links=[wheelhouse], no_index=True)
+    page = site / "share" / "man" / "man1" / "ttx.1"
+    listed = (site / "fonttools-4.69.1.dist-info" / "RECORD").read_text()
+    assert ("../../share/man/man1/ttx.1," in listed) == (settings.choice == "pip")
+    report = check_site(site)
+    assert report.ok, report.problems
+    page.write_text("changed\n")
+    problems = check_site(site).problems
+    assert any("share/man/man1/ttx.1 differs" in p for p in problems), problems

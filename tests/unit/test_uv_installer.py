@@ -28,7 +28,9 @@ from iienv_addon.core.install_tools import InstallerSettings, search_uv
 from iienv_addon.core.installer import installed_versions
 from iienv_addon.core.uv_tool import EXECUTABLE, find_uv, unpack
 from tests.helpers import (
+    ENV_SETS,
     WHEELHOUSE,
+    SiteCache,
     process_gone,
     script_executable,
     tree_listing,
@@ -510,9 +512,12 @@ def _record(site: Path) -> dict[str, set[tuple[str, str, str]]]:
                     continue
                 if name == "REQUESTED":
                     continue  # pip compiles and records .pyc; the installer's own files
-                if path.startswith(("../../bin/", "bin/")):
+                # pip's RECORD names files outside site-packages from its temporary prefix
+                # (../../bin/, ../../share/), uv's from the target; both put them in it
+                path = path.removeprefix("../../")
+                if path.startswith("bin/"):
                     # scripts: each installer writes its own launcher (another text, same place)
-                    rows.add(("bin/" + name, "script", ""))
+                    rows.add((path, "script", ""))
                     continue
                 rows.add((path, digest, size))
         out[dist] = rows
@@ -520,10 +525,12 @@ def _record(site: Path) -> dict[str, set[tuple[str, str, str]]]:
 
 
 def _metadata(site: Path) -> dict[str, object]:
+    """What importlib.metadata reads of each distribution (files as in _record)."""
     out: dict[str, object] = {}
     for dist in importlib.metadata.distributions(path=[str(site)]):
         files = sorted(
-            str(f) for f in dist.files or () if not str(f).endswith(".pyc")
+            str(f).removeprefix("../../") for f in dist.files or ()
+            if not str(f).endswith(".pyc")
             and f.name not in {"INSTALLER", "uv_cache.json", "REQUESTED"}
             and "bin/" not in str(f)
         )  # fmt: skip
@@ -598,3 +605,32 @@ def test_wheel_folders_serve_when_the_index_cannot_be_reached(
     assert "the package index could not be reached" in str(info.value), info.value
     assert "again with --offline" in str(info.value)
     assert tree_listing(manager.root) == before
+
+
+def test_the_whole_corpus_installs_the_same_with_uv_and_pip(
+    tmp_path: Path, settings: InstallerSettings, site_cache: SiteCache
+) -> None:
+    """Every environment of the compatibility corpus (and the tests' own sets): uv through
+    iienv gives the distributions, RECORD rows and metadata plain pip gives."""
+    manager = Manager(tmp_path / "root", installer=settings)
+    differ: dict[str, object] = {}
+    for key in sorted(ENV_SETS):
+        by_pip = site_cache.installed(key)
+        manager.create(key, owners=[f"corpus_owner_{key.replace('-', '_')}"])
+        by_uv = manager.install(key, ENV_SETS[key], **OFFLINE)
+        if installed_versions(by_uv) != installed_versions(by_pip):
+            differ[key] = (installed_versions(by_uv), installed_versions(by_pip))
+        elif _record(by_uv) != _record(by_pip):
+            uv_rows, pip_rows = _record(by_uv), _record(by_pip)
+            differ[key] = {
+                d: sorted(uv_rows.get(d, set()) ^ pip_rows.get(d, set()))[:4]
+                for d in uv_rows.keys() | pip_rows.keys()
+                if uv_rows.get(d) != pip_rows.get(d)
+            }
+        elif _metadata(by_uv) != _metadata(by_pip):
+            differ[key] = "importlib.metadata differs"
+        elif problems := manager.verify(key).problems:
+            differ[key] = problems[:4]  # its files against uv's RECORD
+        manager.remove(key)  # (the corpus is several GB in copies)
+    assert not differ, differ
+    assert len(ENV_SETS) > 50
