@@ -1,7 +1,7 @@
 #!/bin/sh
 # Screenshot of iienv's Preferences in a real Blender 4.3 window -> docs/preferences.png.
 # Debian trixie's blender 4.3.2 in its chroot (scripts/trixie_chroot.sh) under Xvfb: iienv
-# installed as an extension by Blender's own tools, the two example add-ons with their
+# installed as an extension by Blender's own tools (with its bundled uv), the two example add-ons with their
 # environments, two extensions bundling different six wheels (the Bundled wheels view) and
 # an environment whose state.json is damaged (broken, with Repair). Needs root (chroot).
 set -eu
@@ -18,7 +18,11 @@ for wheel in numpy-2.2.6-cp313 numpy-2.4.6-cp313 six-1.16.0 six-1.17.0; do
 done
 mkdir -p "$host/src/iienv"
 cp -r "$repo/iienv_addon/." "$host/src/iienv/"
-cp "$repo/blender_manifest.toml" "$host/src/iienv/"
+# as the linux-x64 zip of scripts/build.py: uv's wheel in uv/ (the Installer row shows it)
+mkdir -p "$host/src/iienv/uv"
+cp "$repo"/wheelhouse/uv/uv-*-manylinux_2_17_x86_64*.whl "$host/src/iienv/uv/"
+sed 's/^blender_version_min = .*/&\nplatforms = ["linux-x64"]/' "$repo/blender_manifest.toml" \
+    >"$host/src/iienv/blender_manifest.toml"
 find "$host/src" -name __pycache__ -prune -exec rm -rf {} +
 for name in iienv_example_older iienv_example_newer; do
     cp -r "$repo/examples/addons/$name" "$host/user/scripts/addons/$name"
