@@ -634,3 +634,39 @@ def test_the_whole_corpus_installs_the_same_with_uv_and_pip(
         manager.remove(key)  # (the corpus is several GB in copies)
     assert not differ, differ
     assert len(ENV_SETS) > 50
+
+
+def test_uv_on_path_is_found(
+    tmp_path: Path, uv_dir: Path, monkeypatch: pytest.MonkeyPatch, owner_dir: Path
+) -> None:
+    """No bundled uv, nothing configured: "auto" takes the uv on PATH."""
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    shutil.copy(unpack(uv_wheel(), uv_dir), folder / EXECUTABLE)
+    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+    manager = Manager(tmp_path / "root", installer=InstallerSettings("auto"))
+    manager.create("six", owners=["path_six"])
+    job = manager.start_install("six", ["six==1.17.0"], **OFFLINE)
+    assert job.installer == "uv 0.13.9 (uv on PATH)"
+    assert installed_versions(job.wait()) == {"six": "1.17.0"}
+
+
+DRY_UV = """
+# uv that exits 0 without installing anything: real uv, told --dry-run
+import subprocess, sys
+dry = ["--dry-run"] if "install" in sys.argv else []
+sys.exit(subprocess.call([{uv!r}, *sys.argv[1:], *dry]))
+"""
+
+
+def test_uv_that_installs_nothing_is_caught_by_verification(tmp_path: Path, uv_dir: Path) -> None:
+    real = unpack(uv_wheel(), uv_dir)
+    dry = script_executable(tmp_path / "dry-uv", DRY_UV.format(uv=str(real)))
+    settings = InstallerSettings("uv", uv_path=dry, search_path=False)
+    manager = Manager(tmp_path / "root", installer=settings)
+    manager.create("dry", owners=["dry_uv_owner"])
+    manager.install("dry", ["six==1.16.0"], installer="pip", **OFFLINE)
+    before = tree_listing(manager.root)
+    with pytest.raises(InstallError, match="uv finished, but six is not in the new environment"):
+        manager.install("dry", ["six==1.17.0"], **OFFLINE)
+    assert tree_listing(manager.root) == before

@@ -21,6 +21,9 @@ def main() -> None:
     enable("iienv")
     addon = bpy.context.preferences.addons["iienv"]
     prefs = addon.preferences
+    # the legacy add-on carries no uv (and the tests' PATH has none): pip, and it says why
+    described = prefs.installer_description()
+    assert described.startswith("pip (no uv: ") and "no uv on PATH" in described, described
     calls: list = []
     type(prefs).draw(type("Self", (), {"layout": Recorder(calls)})(), bpy.context)
     drawn = check_drawn(calls)
