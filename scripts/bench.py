@@ -434,8 +434,8 @@ def main() -> None:
             ("cached `import numpy`, global code", plain, plain * med(global_ratio), 1.1),
             ("cached `import numpy`, environment code", plain, plain * med(env_ratio), 3.0),
             ("cold `import numpy` 1.26.4", med(plain_cold), med(env_cold), 1.15),
-            ("install numpy+six, pip (plain pip --target)", *installs["pip"], 1.1),
-            ("install numpy+six, uv (plain: --link-mode copy)", *installs["uv"], 1.5),
+            ("install numpy+six with pip (plain: --target)", *installs["pip"], 1.1),
+            ("install numpy+six with uv (plain: copies)", *installs["uv"], 1.5),
         ]
         print(f"\niienv benchmark ({runs} runs, median; Python {sys.version.split()[0]})\n")
         print(
@@ -455,13 +455,13 @@ def main() -> None:
         )
         plain_links, env_uv = installs["uv-links"]
         print(
-            f"| {'  same, plain uv with its hard links':42} | {_fmt(plain_links):>14} | "
+            f"| {'  the same, plain uv with its hard links':42} | {_fmt(plain_links):>14} | "
             f"{_fmt(env_uv):>14} | {env_uv / plain_links:5.2f} | reported (hard links share "
             f"inodes: README)"
         )
         env_pip, env_uv = installs["uv-vs-pip"]
         print(
-            f"| {'install numpy+six: iienv+uv against iienv+pip':42} | {_fmt(env_pip):>14} | "
+            f"| {'install numpy+six: iienv+uv vs iienv+pip':42} | {_fmt(env_pip):>14} | "
             f"{_fmt(env_uv):>14} | {env_uv / env_pip:5.2f} |   -    |"
         )
 
