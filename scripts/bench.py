@@ -434,7 +434,7 @@ def main() -> None:
             ("cached `import numpy`, global code", plain, plain * med(global_ratio), 1.1),
             ("cached `import numpy`, environment code", plain, plain * med(env_ratio), 3.0),
             ("cold `import numpy` 1.26.4", med(plain_cold), med(env_cold), 1.15),
-            ("install numpy+six with pip (plain: --target)", *installs["pip"], 1.1),
+            ("install numpy+six with pip (plain: pip)", *installs["pip"], 1.1),
             ("install numpy+six with uv (plain: copies)", *installs["uv"], 1.5),
         ]
         print(f"\niienv benchmark ({runs} runs, median; Python {sys.version.split()[0]})\n")
