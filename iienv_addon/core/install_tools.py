@@ -15,12 +15,16 @@ profile on a ``noexec`` mount).
 uv's options that keep pip's result:
 * ``--link-mode copy``: uv's default on Linux and Windows *hard-links* files
   from its cache (and ``clone`` falls back to hard links on ext4, measured).
-  Two environments with the same numpy would then hold one inode for
-  ``_multiarray_umath.so``, and the dynamic loader matches loaded objects by
-  inode: the second environment's import would get the first's library, as a
-  re-install after a purge would (numpy 2: "cannot load module more than once
-  per process"). A file edited in one environment would change uv's cache and
-  every other environment too. A copy costs ~0.1 s for numpy.
+  Two environments with the same packages would then hold one inode per
+  extension module, and the dynamic loader matches loaded objects by inode:
+  ``dlopen`` of the second path returns the first's handle, and Cython's module
+  creation hands back the module object it already made. Measured: the second
+  environment silently ran the first's ``msgpack._cmsgpack`` and
+  ``numpy.random._generator`` (``__file__`` in the first site) — the same would
+  happen to a re-install after a purge. (Extension modules that link a bundled
+  library escaped only because sonames.py writes them anew.) A file edited in
+  one environment would also change uv's cache and every other environment.
+  A copy costs ~0.1 s for numpy.
 * ``--index-strategy unsafe-best-match``: pip takes the best version across
   every index and find-links folder; uv's default stops at the first index
   that knows the name.
