@@ -42,6 +42,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -282,18 +283,27 @@ class InstallerSettings:
     search_path: bool = True
 
 
-_SEARCHES: dict[InstallerSettings, Search] = {}
+_SEARCHES: dict[InstallerSettings, tuple[float, Search]] = {}
 _SEARCH_LOCK = threading.Lock()
+# How long "no uv" is believed: a uv put on PATH (or at the configured path) meanwhile
+# is found at the next install, while a Preferences redraw does not probe every time.
+NOT_FOUND_SECONDS = 5.0
 
 
 def search_uv(settings: InstallerSettings) -> Search:
-    """Where uv is for ``settings``; looked up once per session (a probe costs a process)."""
+    """Where uv is for ``settings``: a uv found is kept for the session (while its file is
+    there; a probe costs a process), "none found" for NOT_FOUND_SECONDS."""
     with _SEARCH_LOCK:
-        found = _SEARCHES.get(settings)
-        if found is None or (found.found is not None and not os.path.isfile(found.found.path)):
-            found = _SEARCHES[settings] = find_uv(
+        when, found = _SEARCHES.get(settings, (0.0, None))
+        if found is not None and found.found is not None:
+            fresh = os.path.isfile(found.found.path)
+        else:
+            fresh = found is not None and time.monotonic() - when < NOT_FOUND_SECONDS
+        if found is None or not fresh:
+            found = find_uv(
                 settings.uv_path, settings.bundled_uv, settings.unpack_to, settings.search_path
             )
+            _SEARCHES[settings] = (time.monotonic(), found)
         return found
 
 

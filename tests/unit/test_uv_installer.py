@@ -641,6 +641,10 @@ def test_uv_on_path_is_found(
     tmp_path: Path, uv_dir: Path, monkeypatch: pytest.MonkeyPatch, owner_dir: Path
 ) -> None:
     """No bundled uv, nothing configured: "auto" takes the uv on PATH."""
+    from iienv_addon.core import install_tools
+
+    # (an earlier test's Manager() may have looked with these settings and found none)
+    monkeypatch.setattr(install_tools, "NOT_FOUND_SECONDS", 0.0)
     folder = tmp_path / "bin"
     folder.mkdir()
     shutil.copy(unpack(uv_wheel(), uv_dir), folder / EXECUTABLE)
@@ -686,3 +690,19 @@ def test_every_platforms_uv_wheel_holds_what_iienv_unpacks(wheel: Path) -> None:
         member, digest, size = binary_entry(zf, wheel.name, executable)
         assert zf.getinfo(member).file_size == size > 10_000_000
     assert member.endswith(f"/scripts/{executable}") and len(digest) == 43
+
+
+def test_a_uv_put_on_path_later_is_found(
+    tmp_path: Path, uv_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "No uv" is not remembered for the session: installed meanwhile, it is found."""
+    from iienv_addon.core import install_tools
+
+    settings = InstallerSettings("auto", uv_path=str(tmp_path / "later" / EXECUTABLE))
+    assert search_uv(settings).found is None
+    (tmp_path / "later").mkdir()
+    shutil.copy(unpack(uv_wheel(), uv_dir), tmp_path / "later" / EXECUTABLE)
+    assert search_uv(settings).found is None  # (believed for a few seconds)
+    monkeypatch.setattr(install_tools, "NOT_FOUND_SECONDS", 0.0)
+    found = search_uv(settings).found
+    assert found is not None and found.origin == "the configured uv"
