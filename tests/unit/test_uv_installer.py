@@ -526,7 +526,12 @@ def _record(site: Path) -> dict[str, set[tuple[str, str, str]]]:
 
 
 def _metadata(site: Path) -> dict[str, object]:
-    """What importlib.metadata reads of each distribution (files as in _record)."""
+    """What importlib.metadata reads of each distribution (files as in _record).
+
+    Not a wheel's data files (``share/``): pip's RECORD names them ``../../share/``,
+    outside the target, and Python 3.13's ``files`` leaves out entries that do not
+    exist where RECORD says (3.11 lists them); _record compares their rows.
+    """
     out: dict[str, object] = {}
     for dist in importlib.metadata.distributions(path=[str(site)]):
         files = sorted(
@@ -534,6 +539,7 @@ def _metadata(site: Path) -> dict[str, object]:
             if not str(f).endswith(".pyc")
             and f.name not in {"INSTALLER", "uv_cache.json", "REQUESTED"}
             and "bin/" not in str(f)
+            and not str(f).removeprefix("../../").startswith("share/")
         )  # fmt: skip
         out[dist.metadata["Name"]] = {
             "version": dist.version,
