@@ -143,8 +143,14 @@ class PipInstaller:
     name = "pip"
 
     def __init__(self, python: str | None = None) -> None:
-        self.python = python or pip_python()
+        self._python = python
         self._collected = 0
+
+    @property
+    def python(self) -> str:
+        """Looked for when the job starts, not when it is chosen: no Python with pip is the
+        job's failure (InterpreterNotFoundError), recorded like any other."""
+        return self._python or pip_python()
 
     def describe(self) -> str:
         return "pip"
@@ -194,9 +200,14 @@ class UvInstaller:
 
     def __init__(self, uv: Uv, python: str | None = None) -> None:
         self.uv = uv
-        self.python = python or python_for_uv()
+        self._python = python
         self._env: dict[str, str] | None = None
         self._downloads = 0
+
+    @property
+    def python(self) -> str:
+        """The interpreter uv installs for (as PipInstaller.python: looked for at start)."""
+        return self._python or python_for_uv()
 
     def describe(self) -> str:
         return f"uv {self.uv.version_text} ({self.uv.origin})"
@@ -228,7 +239,7 @@ class UvInstaller:
         if no_index or not UNREACHABLE_INDEX.search("\n".join(output)):
             return None
         folders = [*request.find_links, *self.environment().get("UV_FIND_LINKS", "").split(",")]
-        if not any(f for f in folders):
+        if not any(folders):
             return None
         return ["--offline"]
 

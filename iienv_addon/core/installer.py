@@ -116,14 +116,13 @@ class InstallJob:
             check_path_lengths(self.env.name, self.staging, candidate_wheels(self.request))
             self.staging.mkdir()
             try:
-                self._proc = self._launch(self.tool)
+                self._launch(self.tool)
             except OSError as exc:
                 if self._fallback is None:
                     raise
                 self.output.append(f"iienv: {self.tool.describe()} could not start ({exc})")
                 self.tool = self._fallback()
-                self._proc = self._launch(self.tool)
-            self._tree = ProcessTree(self._proc)
+                self._launch(self.tool)
         except InstallError as exc:
             self._fail(exc)
             return self
@@ -133,21 +132,17 @@ class InstallJob:
                 f"The environment is unchanged."
             ))  # fmt: skip
             return self
-        self._start_reader()
         self._report("collecting", f"resolving requirements with {self.installer}", 0.05)
         return self
-
-    def _start_reader(self) -> None:
-        self._reader = threading.Thread(target=self._read, name="iienv-pip-reader", daemon=True)
-        self._reader.start()
 
     @property
     def installer(self) -> str:
         """Which installer runs: 'pip', or 'uv 0.13.9 (the bundled uv)'."""
         return self.tool.describe() if self.tool is not None else "pip"
 
-    def _launch(self, tool: InstallTool, extra: tuple[str, ...] = ()) -> subprocess.Popen[str]:
-        return subprocess.Popen(
+    def _launch(self, tool: InstallTool, extra: tuple[str, ...] = ()) -> None:
+        """Start ``tool`` into the staging dir, with its process tree and output reader."""
+        self._proc = subprocess.Popen(
             tool.command(self.staging, self.request, self.no_index, extra),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             encoding="utf-8", errors="replace",
@@ -155,6 +150,9 @@ class InstallJob:
             stdin=subprocess.DEVNULL,
             creationflags=creation_flags(),
         )  # fmt: skip
+        self._tree = ProcessTree(self._proc)
+        self._reader = threading.Thread(target=self._read, name="iienv-pip-reader", daemon=True)
+        self._reader.start()
 
     def poll(self) -> bool:
         """Process what pip printed; finish when pip has exited. Returns ``done``."""
@@ -189,12 +187,10 @@ class InstallJob:
         try:
             remove_tree(self.staging)
             self.staging.mkdir()
-            self._proc = self._launch(self.tool, tuple(extra))
+            self._launch(self.tool, tuple(extra))
         except OSError as exc:
             self.output.append(f"iienv: could not start it again ({exc})")
             return False
-        self._tree = ProcessTree(self._proc)
-        self._start_reader()
         return True
 
     def wait(self, timeout: float | None = None) -> Path:

@@ -558,3 +558,23 @@ def test_purge_on_a_full_disk_says_so_and_changes_nothing(
     finally:
         manager.disable()
         sys.modules.pop("full_owner", None)
+
+
+def test_no_python_with_pip_is_the_jobs_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As before uv: start_install returns a failed job (the UI records it), it does not raise."""
+    from iienv_addon.core import install_tools
+    from iienv_addon.core.errors import InterpreterNotFoundError
+
+    def nothing_found() -> str:
+        raise InterpreterNotFoundError("iienv: cannot find a Python 3.x with pip (test)")
+
+    monkeypatch.setattr(install_tools, "pip_python", nothing_found)
+    manager = Manager(tmp_path / "root", installer=InstallerSettings("pip"))
+    manager.create("nopip", owners=["nopip_owner"])
+    before = tree_listing(manager.root)
+    job = manager.start_install("nopip", ["six==1.17.0"], **OFFLINE)
+    assert job.done and isinstance(job.error, InterpreterNotFoundError)
+    assert job.progress.phase == "failed"
+    assert tree_listing(manager.root) == before
