@@ -126,18 +126,9 @@ def diagnose(
         if binary_only:
             listed = versions if versions and versions != "none" else "none"
             cause, todo = no_wheel(req, listed, offline)
-        elif versions and versions != "none":
-            cause = f"no version of {req} matches; available: {versions}"
-            todo = "pick one of the available versions"
-        elif offline:
-            cause = f"{req} is not in the wheel folder(s) given and the index is not used"
-            todo = "add the wheel to the folder, or install with the package index"
         else:
-            cause = (
-                f"no release of {req} was found for this Python and platform (or the "
-                f"package index could not be reached)"
-            )
-            todo = "check the name and version on the package index, and the network"
+            # (pip may say nothing of an index it could not reach: PIP_RETRIES=0)
+            cause, todo = no_version(req, versions or "none", offline, network_unknown=True)
         return message(addon, cause, todo, tail)
     if returncode < 0:
         return message(addon, f"pip was stopped by signal {-returncode}", "install again", tail)
@@ -156,6 +147,31 @@ def no_wheel(req: str, listed: str, offline: bool) -> tuple[str, str]:
     if offline:
         todo = "add a fitting wheel to the wheel folder(s) given, or " + todo
     return cause, todo
+
+
+def no_version(
+    req: str, listed: str, offline: bool, network_unknown: bool = False
+) -> tuple[str, str]:
+    """(cause, what to do) for a requirement no available version satisfies; ``listed``:
+    the versions found ('1.16.0, 1.17.0' or 'none'). ``network_unknown``: the installer
+    may not have said whether the index was reached."""
+    if listed != "none":
+        return f"no version of {req} matches; available: {listed}", (
+            "pick one of the available versions"
+        )
+    if offline:
+        return f"{req} is not in the wheel folder(s) given and the index is not used", (
+            "add the wheel to the folder, or install with the package index"
+        )
+    if network_unknown:
+        return (
+            f"no release of {req} was found for this Python and platform (or the "
+            f"package index could not be reached)",
+            "check the name and version on the package index, and the network",
+        )
+    return f"no release of {req} was found for this Python and platform", (
+        "check the name and version on the package index"
+    )
 
 
 def message(addon: str, cause: str, todo: str, tail: str, tool: str = "pip") -> str:

@@ -37,6 +37,7 @@ from .pip_errors import (
     UNREACHABLE,
     message,
 )
+from .pip_errors import no_version as no_version_cause
 from .pip_errors import no_wheel as no_wheel_cause
 
 __iienv_machinery__ = True
@@ -117,15 +118,8 @@ def diagnose(
         listed = versions(name)
         if binary_only or no_wheel:
             cause, todo = no_wheel_cause(req, listed, offline)
-        elif listed != "none":
-            cause = f"no version of {req} matches; available: {listed}"
-            todo = "pick one of the available versions"
-        elif offline:
-            cause = f"{req} is not in the wheel folder(s) given and the index is not used"
-            todo = "add the wheel to the folder, or install with the package index"
-        else:
-            cause = f"no release of {req} was found for this Python and platform"
-            todo = "check the name and version on the package index"
+        else:  # (an index uv could not reach is a cause of its own, above)
+            cause, todo = no_version_cause(req, listed, offline)
         return message(addon, cause, todo, tail, "uv")
     if _UNSATISFIABLE.search(text):
         return message(addon, *CONFLICT, tail, "uv")
