@@ -81,8 +81,9 @@ def _fitting_version(filename: str, wanted: str, tags: frozenset[object]) -> Ver
 
 def _filenames(place: str, name: str, env: Mapping[str, str]) -> list[str]:
     if "://" not in place or place.startswith("file://"):
-        folder = Path(urllib.request.url2pathname(urllib.parse.urlparse(place).path))
-        if "://" not in place:
+        if "://" in place:
+            folder = Path(urllib.request.url2pathname(urllib.parse.urlparse(place).path))
+        else:
             folder = Path(place)
         if (folder / name).is_dir():  # a file:// simple index: <root>/<name>/
             folder = folder / name
